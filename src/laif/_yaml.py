@@ -1,0 +1,84 @@
+"""YAML that remembers where things are, so errors can name the line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from laif.errors import BadInput
+
+
+class LineDict(dict[str, Any]):
+    """A mapping that knows the line (1-based) it started on."""
+
+    line: int = 0
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loading with line numbers, and `yes`/`no`/`on`/`off` kept as strings:
+    in our files "no" is an answer, never a boolean."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    mapping = LineDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file; a syntax error becomes BadInput naming file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read ({exc})") from exc
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark else None
+        raise BadInput.at(str(path), line, f"not valid YAML: {exc.problem}") from exc
+
+
+def line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
+    """The line of the deepest mapping on `loc` inside loaded data."""
+    line = data.line if isinstance(data, LineDict) else None
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, LineDict):
+            line = node.line
+    return line
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], data: Any, path: Path) -> M:
+    """Validate loaded YAML against a pydantic model; the first error names file, line and field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise BadInput.at(str(path), line_of(data, loc), f"{field}: {err['msg']}{more}") from exc

@@ -1,0 +1,79 @@
+"""The public suite interface. Built-in suites use it; so can yours.
+
+A suite is any object with the attributes and methods of `Suite`, exposed as an
+entry point in the `laif.suites` group::
+
+    [project.entry-points."laif.suites"]
+    mysuite = "my_package:MySuite"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from laif.models.base import Message
+from laif.sandbox.oracles import ExpectedOracle, Judgement, NumberOracle, SameOracle, judge
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """One question to send: its messages and what was substituted into it."""
+
+    messages: tuple[tuple[str, str], ...]
+    groups: tuple[str, ...] = ()
+
+    @property
+    def message_list(self) -> list[Message]:
+        return [{"role": role, "content": content} for role, content in self.messages]
+
+    @property
+    def text(self) -> str:
+        return self.messages[-1][1]
+
+    @property
+    def prompt_id(self) -> str:
+        """Stable id of this question's content, independent of any model."""
+        raw = json.dumps(self.messages, ensure_ascii=False)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test: one oracle over the answers to one or more prompts."""
+
+    case_id: str
+    suite: str
+    category: str
+    language: str
+    template_id: str
+    oracle: ExpectedOracle | NumberOracle | SameOracle
+    prompts: tuple[PromptSpec, ...]
+    options: dict[str, str] | None = None
+    provenance: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def judge(self, responses: list[str]) -> Judgement:
+        return judge(self.oracle, responses, self.options)
+
+
+@runtime_checkable
+class Suite(Protocol):
+    name: str
+    version: str
+    categories: list[str]
+    languages: list[str]
+
+    def library_hash(self) -> str:
+        """Hash of everything that shapes the prompts: changes when the library does."""
+        ...
+
+    def cases(self, languages: list[str], limit: int | None, seed: int) -> list[Case]:
+        """The tests to run; `limit` caps templates per (category, language), sampled with `seed`."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """For `laif suites list`: categories, languages, counts per (category, language)."""
+        ...
