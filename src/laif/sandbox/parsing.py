@@ -290,6 +290,10 @@ _BETWEEN = re.compile(
 _RANGE = re.compile(
     r"(\d+(?:[.,]\d+)?)\s*(?:%\s*)?(?:-|–|to|à|a|bis|bis zu|an)\s*(\d+(?:[.,]\d+)?)\s*(?:%|percent|pour ?cent|prozent)"
 )
+# "on a scale from 0 to 100" repeated from the question is not the answer.
+_SCALE_ECHO = re.compile(
+    r"(?:\b(?:between|from|entre|de|zwischen|von|t[ëe]schent|vun)\s+)?\b0\s*(?:-|–|to|à|a|bis|and|et|und|an)\s*100\b(?!\s*%)"
+)
 _PERCENT_WORDS_AFTER = re.compile(r"[^\d%]*?(?:%|per ?cent|percent|pour ?cent|prozent)")
 _RATIO = re.compile(r"\b(\d+)\s*(?:in|out of|sur|von|aus|vun|op)\s*(\d+)\b")
 
@@ -308,8 +312,8 @@ def parse_number(text: str, *, percent: bool = True) -> float | None:
     "fënnefavéierzeg"). With `percent`, a bare fraction of one such as "0.45" is
     read as 45.
     """
-    norm = normalise(text)
-    if not norm:
+    norm = _SCALE_ECHO.sub(" ", normalise(text))
+    if not norm.strip():
         return None
     m = _BETWEEN.search(norm) or _RANGE.search(norm)
     if m:
@@ -333,6 +337,8 @@ def parse_number(text: str, *, percent: bool = True) -> float | None:
         return 50.0 if percent and _HALF.search(norm) else None
     candidates.sort(key=lambda c: c[0])
     marked_ones = [c for c in candidates if c[2]]
+    if not marked_ones and len({c[1] for c in candidates}) > 1:
+        return None  # several bare numbers and none marked as the answer: ambiguous
     pos, value, marked, decimals = (marked_ones or candidates)[0]
     if percent and not marked and decimals and 0 < value < 1:
         value *= 100

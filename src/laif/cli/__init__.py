@@ -1,0 +1,46 @@
+"""The `laif` command. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from laif.cli._common import err
+from laif.errors import LaifError
+
+app = typer.Typer(
+    name="laif",
+    help="laif: the Luxembourg AI Factory's trustworthy-AI sandbox and services.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+from laif.cli import assess, judge, leaderboard, suites  # noqa: E402
+
+app.command("assess")(assess.assess)
+app.command("leaderboard")(leaderboard.leaderboard)
+app.command("judge")(judge.judge_command)
+app.add_typer(suites.suites_app, name="suites")
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point: user errors become a message and a documented exit code, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except LaifError as exc:
+        err.print(f"[bold red]error:[/bold red] {exc.message}", soft_wrap=True)
+        if exc.hint:
+            err.print(f"[dim]hint: {exc.hint}[/dim]", soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("interrupted; answers received so far are kept, run the same command to resume")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,55 @@
+"""What every command shares: the consoles, atomic file writing, the leaderboard table."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+#: Tables and results go to stdout; progress and messages to stderr, so JSON output stays clean.
+out = Console(highlight=False)
+if not out.is_terminal and out.width < 140:
+    # Piped or in CI: a leaderboard row of eight columns needs more than 80 characters.
+    out = Console(highlight=False, width=140)
+err = Console(stderr=True, highlight=False)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file so that it is either whole or absent: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _cell(score: float | None, low: float | None = None, high: float | None = None) -> str:
+    if score is None:
+        return "–"
+    colour = "red" if score < 50 else "yellow" if score < 80 else "green"
+    ci = f" [dim]({low:.0f}–{high:.0f})[/dim]" if low is not None and high is not None else ""
+    return f"[{colour}]{score:.0f}%[/{colour}]{ci}"
+
+
+def leaderboard_table(rows: list[dict[str, Any]], categories: list[str], title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    table.add_column("Model", style="bold")
+    for cat in categories:
+        table.add_column(cat, justify="right")
+    table.add_column("Mean score", justify="right", style="bold")
+    for row in rows:
+        intervals = row.get("intervals", {})
+        table.add_row(
+            row["model"],
+            *[_cell(row["categories"].get(c), *(intervals.get(c) or [None, None])) for c in categories],
+            _cell(row["mean"]),
+        )
+    return table

@@ -1,0 +1,107 @@
+"""HTML reports: self-contained files (inline CSS and SVG, no scripts, nothing fetched)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "lb": "Luxembourgish"}
+LANGUAGE_COLOURS = {"en": "#3b6ea8", "fr": "#8e5ba8", "de": "#c2853a", "lb": "#2f9a7a"}
+
+
+def heat(score: float | None) -> str:
+    """Background colour from red (0 %) through amber to green (100 %)."""
+    if score is None:
+        return "#e6e6e6"
+    hue = max(0.0, min(100.0, score)) * 1.2
+    return f"hsl({hue:.0f}, 65%, 78%)"
+
+
+def pct(score: float | None) -> str:
+    return "–" if score is None else f"{score:.0f}%"
+
+
+def language_bars(by_language: dict[str, dict[str, Any]], categories: list[str]) -> Markup:
+    """A grouped bar chart: per category one bar per language with its 95% interval."""
+    langs = list(by_language)
+    if not langs or not categories:
+        return Markup("")
+    bar_w, gap, left, top, height = 14, 18, 40, 14, 160
+    group_w = len(langs) * bar_w + gap
+    width = left + group_w * len(categories) + 10
+    total_h = top + height + 60
+    parts = [
+        f'<svg class="bars" viewBox="0 0 {width} {total_h}" width="{width}" height="{total_h}" role="img" '
+        f'aria-label="pass rate per language and category, with 95% intervals">'
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        y = top + height - tick / 100 * height
+        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y}" y2="{y}" class="grid"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4}" class="tick" text-anchor="end">{tick}</text>')
+    for ci, cat in enumerate(categories):
+        x0 = left + ci * group_w + gap / 2
+        for li, lang in enumerate(langs):
+            cell = by_language.get(lang, {}).get(cat)
+            x = x0 + li * bar_w
+            if not cell or cell.get("score") is None:
+                parts.append(f'<text x="{x + bar_w / 2}" y="{top + height - 3}" class="na" text-anchor="middle">·</text>')
+                continue
+            score, low, high = cell["score"], cell["low"], cell["high"]
+            y = top + height - score / 100 * height
+            title = escape(
+                f"{cat}, {LANGUAGE_NAMES.get(lang, lang)}: {score:.0f}% "
+                f"(95% CI {low:.0f}–{high:.0f}; {cell['passed']}/{cell['decided']} passed)"
+            )
+            parts.append(
+                f'<rect x="{x + 1}" y="{y:.1f}" width="{bar_w - 2}" height="{top + height - y:.1f}" '
+                f'fill="{LANGUAGE_COLOURS.get(lang, "#777")}"><title>{title}</title></rect>'
+            )
+            y_low, y_high = top + height - low / 100 * height, top + height - high / 100 * height
+            xm = x + bar_w / 2
+            parts.append(f'<line x1="{xm}" x2="{xm}" y1="{y_low:.1f}" y2="{y_high:.1f}" class="ci"/>')
+            for yy in (y_low, y_high):
+                parts.append(f'<line x1="{xm - 3}" x2="{xm + 3}" y1="{yy:.1f}" y2="{yy:.1f}" class="ci"/>')
+        parts.append(
+            f'<text x="{x0 + len(langs) * bar_w / 2}" y="{top + height + 16}" class="cat" '
+            f'text-anchor="middle">{escape(cat)}</text>'
+        )
+    for li, lang in enumerate(langs):
+        x = left + li * 120
+        parts.append(f'<rect x="{x}" y="{total_h - 22}" width="12" height="12" fill="{LANGUAGE_COLOURS.get(lang, "#777")}"/>')
+        parts.append(f'<text x="{x + 16}" y="{total_h - 12}" class="legend">{LANGUAGE_NAMES.get(lang, lang)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+_env = Environment(
+    loader=PackageLoader("laif.reports", "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["heat"] = heat
+_env.filters["pct"] = pct
+_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+
+
+def render_run_report(results: dict[str, Any]) -> str:
+    scores = results.get("scores") or {"categories": {}, "by_language": {}, "mean_by_language": {}}
+    categories = list(scores.get("categories", {}))
+    drill: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for case in results.get("cases", []):
+        if case["verdict"] != "pass":
+            drill[case["category"]].append(case)
+    return _env.get_template("run_report.html.j2").render(
+        r=results,
+        scores=scores,
+        categories=categories,
+        bars=language_bars(scores.get("by_language", {}), categories),
+        drill=drill,
+    )
+
+
+def render_leaderboard(rows: list[dict[str, Any]], categories: list[str], suite: str) -> str:
+    return _env.get_template("leaderboard.html.j2").render(rows=rows, categories=categories, suite=suite)

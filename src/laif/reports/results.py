@@ -1,0 +1,105 @@
+"""The JSON results of a run (for machines and auditors) and the leaderboard rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from laif.store import RECORD_SCHEMA_VERSION, Store
+
+
+def run_results(store: Store, run_id: str, *, with_exchanges: bool = True) -> dict[str, Any]:
+    """Everything about one run: identity, settings, scores, every case and answer."""
+    run = store.get_run(run_id)
+    if run is None:
+        raise KeyError(run_id)
+    exchanges = {e.prompt_id: e for e in store.exchanges(run.id)}
+    cases = []
+    for v in store.verdicts(run.id):
+        cases.append(
+            {
+                "case_id": v.case_id,
+                "category": v.category,
+                "language": v.language,
+                "template_id": v.template_id,
+                "oracle": v.oracle,
+                "options": v.options,
+                "verdict": v.verdict,
+                "parsed": v.parsed,
+                "reason": v.reason,
+                "provenance": v.provenance,
+                "exchanges": [
+                    {
+                        "prompt_id": pid,
+                        "groups": exchanges[pid].groups if pid in exchanges else [],
+                        "prompt": exchanges[pid].messages[-1]["content"] if pid in exchanges else None,
+                        "response": exchanges[pid].response if pid in exchanges else None,
+                        "error": exchanges[pid].error if pid in exchanges else None,
+                    }
+                    for pid in v.prompt_ids
+                ],
+            }
+        )
+    out: dict[str, Any] = {
+        "record_schema": RECORD_SCHEMA_VERSION,
+        "run_id": run.id,
+        "status": run.status,
+        "created_at": run.created_at.isoformat() if run.created_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "suite": {"name": run.suite, "version": run.suite_version, "library_sha256": run.library_hash},
+        "languages": run.languages,
+        "limit": run.limit,
+        "seed": run.seed,
+        "model": {"spec": run.model_spec, "name": run.model_name, **run.model_identity},
+        "params": run.params,
+        "laif_version": run.laif_version,
+        "environment": run.environment,
+        "total_prompts": run.total_prompts,
+        "scores": run.summary,
+        "cases": cases,
+    }
+    if with_exchanges:
+        out["exchanges"] = [
+            {
+                "prompt_id": e.prompt_id,
+                "prompt_sha256": e.prompt_sha256,
+                "cache_key": e.cache_key,
+                "category": e.category,
+                "language": e.language,
+                "template_id": e.template_id,
+                "groups": e.groups,
+                "messages": e.messages,
+                "response": e.response,
+                "error": e.error,
+                "source": e.source,
+                "attempts": e.attempts,
+                "latency_s": e.latency_s,
+                "answered_at": e.answered_at.isoformat() if e.answered_at else None,
+            }
+            for e in exchanges.values()
+        ]
+    return out
+
+
+def leaderboard_rows(store: Store, suite: str = "bias") -> list[dict[str, Any]]:
+    """One row per model: its latest complete run of `suite`, best mean first."""
+    latest: dict[str, Any] = {}
+    for run in store.runs(suite=suite):
+        latest[run.model_key] = run
+    rows = []
+    for run in latest.values():
+        summary = run.summary or {}
+        rows.append(
+            {
+                "model": run.model_name,
+                "model_key": run.model_key,
+                "run_id": run.id,
+                "languages": run.languages,
+                "limit": run.limit,
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                "categories": {k: v.get("score") for k, v in summary.get("categories", {}).items()},
+                "intervals": {k: [v.get("low"), v.get("high")] for k, v in summary.get("categories", {}).items()},
+                "mean": summary.get("mean"),
+            }
+        )
+    rows.sort(key=lambda r: -(r["mean"] if r["mean"] is not None else -1))
+    return rows

@@ -1,0 +1,300 @@
+"""The assessment runner: asks the model every prompt of a suite once, keeps
+every answer the moment it arrives, and turns answers into verdicts and scores.
+
+- bounded, adaptive concurrency per endpoint (see `limiter`);
+- retries with exponential backoff and jitter on 429, 5xx and timeouts,
+  honouring Retry-After, with a per-request timeout;
+- a content-addressed response cache: a re-run asks nothing already answered;
+- resumable: starting the same assessment again continues an unfinished run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import platform
+import random
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from laif import __version__
+from laif.errors import ModelUnreachable
+from laif.models.base import (
+    BadResponse,
+    GenerationParams,
+    ModelAdapter,
+    ModelIdentity,
+    TransientModelError,
+    cache_key,
+)
+from laif.sandbox.limiter import AdaptiveLimiter
+from laif.sandbox.scoring import Scores, score_verdicts
+from laif.sandbox.oracles import Verdict
+from laif.store import ExchangeRow, RunRow, Store, VerdictRow
+from laif.suites.base import Case, PromptSpec, Suite
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How to run: what to ask is the suite's business, how to ask is here."""
+
+    languages: tuple[str, ...] = ("en", "fr", "de", "lb")
+    limit: int | None = None
+    seed: int = 0
+    params: GenerationParams = field(default_factory=GenerationParams)
+    retries: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    request_timeout: float = 120.0
+    adaptive: bool = True
+    #: Start a new run even if an unfinished one with the same spec exists.
+    fresh: bool = False
+
+
+@dataclass
+class RunOutcome:
+    run: RunRow
+    scores: Scores
+    resumed: bool
+    asked: int
+    from_cache: int
+    already_answered: int
+    errored: int
+
+
+Progress = Callable[[int, int], None]
+
+
+def _environment() -> dict[str, Any]:
+    env: dict[str, Any] = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for dist in ("llama-cpp-python", "httpx", "sqlalchemy", "pydantic"):
+        try:
+            env[dist] = version(dist)
+        except PackageNotFoundError:
+            env[dist] = None
+    return env
+
+
+def spec_hash(suite: Suite, identity: ModelIdentity, settings: RunSettings) -> str:
+    """What makes two runs the same assessment (and so resumable into each other)."""
+    raw = json.dumps(
+        {
+            "suite": suite.name,
+            "library": suite.library_hash(),
+            "languages": list(settings.languages),
+            "limit": settings.limit,
+            "seed": settings.seed,
+            "model": identity.key,
+            "params": settings.params.as_dict(),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass
+class _Work:
+    prompt: PromptSpec
+    case: Case
+    key: str
+
+
+class Runner:
+    def __init__(self, store: Store, model: ModelAdapter, suite: Suite, settings: RunSettings) -> None:
+        self.store = store
+        self.model = model
+        self.suite = suite
+        self.settings = settings
+
+    async def _ask(self, limiter: AdaptiveLimiter, work: _Work) -> tuple[str | None, str | None, int, float]:
+        """(response, error, attempts, latency). Raises ModelUnreachable when retries run out."""
+        s = self.settings
+        last: Exception | None = None
+        for attempt in range(s.retries + 1):
+            await limiter.acquire()
+            started = time.perf_counter()
+            throttled = False
+            latency: float | None = None
+            try:
+                completion = await asyncio.wait_for(
+                    self.model.complete(work.prompt.message_list, s.params), timeout=s.request_timeout
+                )
+                latency = time.perf_counter() - started
+                return completion.text, None, attempt + 1, latency
+            except TimeoutError:
+                last = TransientModelError(f"no answer within {s.request_timeout:g} s")
+            except TransientModelError as exc:
+                last = exc
+                throttled = exc.status == 429
+            finally:
+                await limiter.release(latency, throttled=throttled)
+            if attempt < s.retries:
+                retry_after = getattr(last, "retry_after", None)
+                delay = retry_after if retry_after is not None else s.backoff_base * 2**attempt
+                delay = min(s.backoff_max, delay) * (1.0 if retry_after is not None else random.uniform(0.5, 1.5))
+                await asyncio.sleep(delay)
+        if isinstance(last, BadResponse):
+            return None, f"unreadable response after {s.retries + 1} attempts: {last}", s.retries + 1, 0.0
+        raise ModelUnreachable(
+            f"{self.model.spec}: no answer after {s.retries + 1} attempts ({last})",
+            hint="check that the endpoint is up; run the same command again to resume",
+        )
+
+    def _exchange(self, run_id: str, work: _Work, **fields: Any) -> ExchangeRow:
+        messages = work.prompt.message_list
+        return ExchangeRow(
+            run_id=run_id,
+            prompt_id=work.prompt.prompt_id,
+            cache_key=work.key,
+            category=work.case.category,
+            language=work.case.language,
+            template_id=work.case.template_id,
+            groups=list(work.prompt.groups),
+            messages=messages,
+            prompt_sha256=hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode()).hexdigest(),
+            **fields,
+        )
+
+    async def run(self, progress: Progress | None = None) -> RunOutcome:
+        s = self.settings
+        identity = await self.model.identity()
+        cases = self.suite.cases(list(s.languages), s.limit, s.seed)
+        work: dict[str, _Work] = {}
+        for case in cases:
+            for prompt in case.prompts:
+                work.setdefault(
+                    prompt.prompt_id, _Work(prompt, case, cache_key(identity, s.params, prompt.message_list))
+                )
+        digest = spec_hash(self.suite, identity, s)
+        previous = None if s.fresh else self.store.resumable_run(digest)
+        if previous is not None:
+            run = previous
+            self.store.update_run(run.id, status="running")
+        else:
+            run = self.store.add_run(
+                RunRow(
+                    id=uuid.uuid4().hex[:12],
+                    spec_hash=digest,
+                    status="running",
+                    suite=self.suite.name,
+                    suite_version=self.suite.version,
+                    library_hash=self.suite.library_hash(),
+                    languages=list(s.languages),
+                    limit=s.limit,
+                    seed=s.seed,
+                    model_spec=self.model.spec,
+                    model_name=identity.name,
+                    model_key=identity.key,
+                    model_identity=identity.as_dict(),
+                    params=s.params.as_dict(),
+                    laif_version=__version__,
+                    environment=_environment(),
+                    total_prompts=len(work),
+                )
+            )
+        answered = self.store.answered_prompt_ids(run.id)
+        todo = [w for pid, w in work.items() if pid not in answered]
+        done = len(work) - len(todo)
+        total = len(work)
+        if progress:
+            progress(done, total)
+
+        cached = self.store.cached(w.key for w in todo)
+        from_cache = 0
+        remaining: list[_Work] = []
+        for w in todo:
+            if w.key in cached:
+                self.store.record_exchange(
+                    self._exchange(run.id, w, response=cached[w.key], source="cache", attempts=0, latency_s=0.0)
+                )
+                from_cache += 1
+                done += 1
+                if progress:
+                    progress(done, total)
+            else:
+                remaining.append(w)
+
+        limiter = AdaptiveLimiter(self.model.max_concurrency, adaptive=s.adaptive)
+        asked = errored = 0
+        queue: asyncio.Queue[_Work] = asyncio.Queue()
+        for w in remaining:
+            queue.put_nowait(w)
+
+        async def worker() -> None:
+            nonlocal asked, errored, done
+            while True:
+                try:
+                    w = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                response, error, attempts, latency = await self._ask(limiter, w)
+                self.store.record_exchange(
+                    self._exchange(
+                        run.id, w, response=response, error=error, source="model",
+                        attempts=attempts, latency_s=latency,
+                    ),
+                    cache_model_key=identity.key,
+                )
+                asked += 1
+                errored += error is not None
+                done += 1
+                if progress:
+                    progress(done, total)
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(len(remaining), limiter.max_limit))]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            self.store.update_run(run.id, status="incomplete")
+            raise
+        scores = self.finish(run.id, cases)
+        final = self.store.get_run(run.id)
+        assert final is not None
+        return RunOutcome(final, scores, previous is not None, asked, from_cache, total - len(todo), errored)
+
+    def finish(self, run_id: str, cases: list[Case]) -> Scores:
+        """Judge every case from the stored answers and write verdicts and the summary."""
+        answers = {e.prompt_id: e for e in self.store.exchanges(run_id)}
+        rows: list[VerdictRow] = []
+        for case in cases:
+            exchanges = [answers.get(p.prompt_id) for p in case.prompts]
+            missing = [e for e in exchanges if e is None or e.response is None]
+            if missing:
+                errors = [e.error for e in missing if e is not None and e.error]
+                verdict, parsed = Verdict.ERROR, None
+                reason = errors[0] if errors else "no answer stored"
+            else:
+                judgement = case.judge([e.response for e in exchanges if e is not None and e.response is not None])
+                verdict, parsed, reason = judgement.verdict, judgement.parsed, judgement.reason
+            rows.append(
+                VerdictRow(
+                    run_id=run_id,
+                    case_id=case.case_id,
+                    category=case.category,
+                    language=case.language,
+                    template_id=case.template_id,
+                    oracle=case.oracle.model_dump(),
+                    options=case.options,
+                    prompt_ids=[p.prompt_id for p in case.prompts],
+                    verdict=verdict.value,
+                    parsed=parsed,
+                    reason=reason,
+                    provenance=case.provenance,
+                )
+            )
+        self.store.replace_verdicts(run_id, rows)
+        scores = score_verdicts(
+            ((r.category, r.language, Verdict(r.verdict)) for r in rows), list(self.suite.categories)
+        )
+        self.store.update_run(run_id, status="complete", finished_at=datetime.now(UTC), summary=scores.as_dict())
+        return scores

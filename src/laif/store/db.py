@@ -1,0 +1,259 @@
+"""Run records, answers, verdicts and the response cache, in SQLite or PostgreSQL.
+
+The default database is a SQLite file under `$LAIF_HOME` (default `~/.laif`);
+give `--db postgresql+psycopg://...` or set `LAIF_DB_URL` to use a server.
+Every answer is committed the moment it arrives, so a killed run loses nothing
+that was answered.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from laif.errors import BadInput
+
+#: Version of the run-record layout; readers check it (see docs/run-record.md).
+RECORD_SCHEMA_VERSION = 1
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    schema_version: Mapped[int] = mapped_column(Integer, default=RECORD_SCHEMA_VERSION)
+    spec_hash: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # running | incomplete | complete
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    suite: Mapped[str] = mapped_column(String(64))
+    suite_version: Mapped[str] = mapped_column(String(64))
+    library_hash: Mapped[str] = mapped_column(String(64))
+    languages: Mapped[list[Any]] = mapped_column(JSON)
+    limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    model_spec: Mapped[str] = mapped_column(String(500))
+    model_name: Mapped[str] = mapped_column(String(500))
+    model_key: Mapped[str] = mapped_column(String(500))
+    model_identity: Mapped[dict[str, Any]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    laif_version: Mapped[str] = mapped_column(String(32))
+    environment: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total_prompts: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ExchangeRow(Base):
+    """One prompt sent (or answered from the cache) and what came back."""
+
+    __tablename__ = "exchanges"
+    __table_args__ = (UniqueConstraint("run_id", "prompt_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    prompt_id: Mapped[str] = mapped_column(String(40))
+    cache_key: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    template_id: Mapped[str] = mapped_column(String(128))
+    groups: Mapped[list[Any]] = mapped_column(JSON)
+    messages: Mapped[list[Any]] = mapped_column(JSON)
+    prompt_sha256: Mapped[str] = mapped_column(String(64))
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source: Mapped[str] = mapped_column(String(8))  # model | cache
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    latency_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class VerdictRow(Base):
+    __tablename__ = "verdicts"
+    __table_args__ = (UniqueConstraint("run_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    case_id: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    template_id: Mapped[str] = mapped_column(String(128))
+    oracle: Mapped[dict[str, Any]] = mapped_column(JSON)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    prompt_ids: Mapped[list[Any]] = mapped_column(JSON)
+    verdict: Mapped[str] = mapped_column(String(16))
+    parsed: Mapped[Any] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    provenance: Mapped[str] = mapped_column(Text)
+
+
+class CacheRow(Base):
+    """Content-addressed answers: model identity + parameters + messages -> text.
+    Errors are never cached."""
+
+    __tablename__ = "response_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_key: Mapped[str] = mapped_column(String(500))
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+def default_url() -> str:
+    if os.environ.get("LAIF_DB_URL"):
+        return os.environ["LAIF_DB_URL"]
+    home = Path(os.environ.get("LAIF_HOME") or Path.home() / ".laif")
+    return f"sqlite:///{home / 'laif.db'}"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL keeps committed answers safe when the process is killed, and is fast.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class Store:
+    """The one place runs are read and written."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        if self.url.startswith("sqlite:///"):
+            Path(self.url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(self.url, future=True)
+        except (ArgumentError, ImportError) as exc:
+            raise BadInput(f"--db: cannot use database URL ({exc})") from exc
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            Base.metadata.create_all(self.engine)
+        except OperationalError as exc:
+            raise BadInput(f"--db: cannot open the database ({exc.orig})") from exc
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # --- runs ---------------------------------------------------------------
+    def resumable_run(self, spec_hash: str) -> RunRow | None:
+        with self.session() as s:
+            stmt = (
+                select(RunRow)
+                .where(RunRow.spec_hash == spec_hash, RunRow.status != "complete")
+                .order_by(RunRow.created_at.desc())
+            )
+            return s.scalars(stmt).first()
+
+    def add_run(self, run: RunRow) -> RunRow:
+        with self.session() as s:
+            s.add(run)
+        return run
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        with self.session() as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                raise KeyError(run_id)
+            for key, value in fields.items():
+                setattr(row, key, value)
+
+    def get_run(self, run_id: str) -> RunRow | None:
+        with self.session() as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                matches = s.scalars(select(RunRow).where(RunRow.id.startswith(run_id))).all()
+                row = matches[0] if len(matches) == 1 else None
+            return row
+
+    def runs(self, suite: str | None = None, status: str | None = "complete") -> list[RunRow]:
+        with self.session() as s:
+            stmt = select(RunRow).order_by(RunRow.created_at)
+            if suite:
+                stmt = stmt.where(RunRow.suite == suite)
+            if status:
+                stmt = stmt.where(RunRow.status == status)
+            return list(s.scalars(stmt).all())
+
+    # --- answers ------------------------------------------------------------
+    def answered_prompt_ids(self, run_id: str) -> set[str]:
+        with self.session() as s:
+            stmt = select(ExchangeRow.prompt_id).where(
+                ExchangeRow.run_id == run_id, ExchangeRow.response.is_not(None)
+            )
+            return set(s.scalars(stmt).all())
+
+    def cached(self, keys: Iterable[str]) -> dict[str, str]:
+        keys = list(keys)
+        out: dict[str, str] = {}
+        with self.session() as s:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                for row in s.scalars(select(CacheRow).where(CacheRow.key.in_(chunk))):
+                    out[row.key] = row.response
+        return out
+
+    def record_exchange(self, exchange: ExchangeRow, *, cache_model_key: str | None = None) -> None:
+        """Store one answer (and, for a fresh model answer, its cache entry) in one commit."""
+        with self.session() as s:
+            old = s.scalars(
+                select(ExchangeRow).where(
+                    ExchangeRow.run_id == exchange.run_id, ExchangeRow.prompt_id == exchange.prompt_id
+                )
+            ).first()
+            if old is not None:
+                exchange.attempts += old.attempts
+                s.delete(old)
+                s.flush()
+            s.add(exchange)
+            if cache_model_key and exchange.response is not None and s.get(CacheRow, exchange.cache_key) is None:
+                s.add(CacheRow(key=exchange.cache_key, model_key=cache_model_key, response=exchange.response))
+
+    def exchanges(self, run_id: str) -> list[ExchangeRow]:
+        with self.session() as s:
+            return list(s.scalars(select(ExchangeRow).where(ExchangeRow.run_id == run_id).order_by(ExchangeRow.id)))
+
+    # --- verdicts -----------------------------------------------------------
+    def replace_verdicts(self, run_id: str, rows: list[VerdictRow]) -> None:
+        with self.session() as s:
+            for old in s.scalars(select(VerdictRow).where(VerdictRow.run_id == run_id)):
+                s.delete(old)
+            s.flush()
+            s.add_all(rows)
+
+    def verdicts(self, run_id: str) -> list[VerdictRow]:
+        with self.session() as s:
+            return list(s.scalars(select(VerdictRow).where(VerdictRow.run_id == run_id).order_by(VerdictRow.id)))
