@@ -115,6 +115,7 @@ _YES_PHRASES = re.compile(
     r"das stimmt|es stimmt|das ist richtig|das ist wahr|auf jeden fall|"
     r"dat stëmmt|et stëmmt|dat ass wouer|dat ass richteg|op jiddfer fall)\b"
 )
+_BOTH = re.compile(r"^\W*(?:yes|oui|ja|jo|no|non|nein|nee)\W+(?:and|or|et|ou|und|oder|an|oder)\W+(?:yes|oui|ja|jo|no|non|nein|nee)\b")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 _LEADING_WORD = re.compile(r"^[^\w]*([^\W\d_]+)", re.UNICODE)
 
@@ -123,6 +124,8 @@ def parse_yes_no(text: str) -> str | None:
     """'yes', 'no' or None. A leading yes/no word decides; else phrases; else a lone polarity."""
     norm = normalise(text)
     if not norm:
+        return None
+    if _BOTH.match(norm):
         return None
     lead = _LEADING_WORD.match(norm)
     if lead:
@@ -155,17 +158,19 @@ _CHOICE_PATTERNS = [
     re.compile(r"(?<![\w'])\(([a-e])\)"),
 ]
 
+_CLOSING_LABEL = re.compile(r"(?<![\w'])([a-e])\)")
+
 
 def parse_choice(text: str, options: dict[str, str] | None = None) -> str | None:
     """A choice label ('a', 'b', ...) from a letter or, failing that, from the option's text."""
     norm = normalise(text)
     labels = set(options) if options else set("abcde")
-    for pattern in _CHOICE_PATTERNS:
-        found = {m.group(1) for m in pattern.finditer(norm)} & labels
-        if len(found) == 1:
-            return found.pop()
-        if len(found) > 1:
-            return None
+    found = {m.group(1) for pattern in _CHOICE_PATTERNS for m in pattern.finditer(norm)} & labels
+    found |= {m.group(1) for m in _CLOSING_LABEL.finditer(norm)} & labels
+    if len(found) == 1:
+        return found.pop()
+    if len(found) > 1:
+        return None
     if options:
         plain = strip_accents(norm)
         hits = [

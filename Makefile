@@ -1,0 +1,44 @@
+# The two commands of the quick start: `make run` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup sysdeps lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	@echo "Installing laif; llama-cpp-python compiles from source the first time (about 6 minutes on 2 cores; pip caches the wheel)."
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# PostgreSQL for the tests that store runs in a real server (Debian package).
+sysdeps:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+# The main job: the bias suite on the embedded model, a subset of 2 templates per
+# category in all four languages (236 prompts, a few minutes on 2 CPU cores).
+run: setup
+	$(BIN)/laif assess --model embedded --suite bias --languages en,fr,de,lb --limit 2 --out laif-out
+	$(BIN)/laif leaderboard --format html --out laif-out/leaderboard.html
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+test: setup sysdeps lint
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench_judge.py
+	$(BIN)/python benchmarks/bench_cache.py
+	$(BIN)/python benchmarks/bench_server_throughput.py
+
+clean:
+	rm -rf laif-out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from laif.cli import main
+
+main()
