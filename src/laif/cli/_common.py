@@ -15,7 +15,7 @@ out = Console(highlight=False)
 if not out.is_terminal and out.width < 140:
     # Piped or in CI: a leaderboard row of eight columns needs more than 80 characters.
     out = Console(highlight=False, width=140)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def write_atomic(path: Path, text: str) -> None:
