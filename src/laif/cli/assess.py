@@ -13,7 +13,7 @@ from laif.cli._common import err, leaderboard_table, out, write_atomic
 from laif.errors import BadInput
 from laif.models import EndpointOptions, GenerationParams, open_model
 from laif.reports import render_run_report, run_results
-from laif.sandbox.runner import RunOutcome, Runner, RunSettings
+from laif.sandbox.runner import Runner, RunOutcome, RunSettings
 from laif.store import Store
 from laif.suites import load_suite
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -14,7 +14,7 @@ from laif.store import Store
 from laif.suites import load_suite
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     html = "html"

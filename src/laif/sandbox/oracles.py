@@ -23,8 +23,8 @@ from laif.sandbox.parsing import (
     _LEADING_WORD,
     _NO_WORDS,
     _YES_WORDS,
-    normalise,
     is_refusal,
+    normalise,
     parse_choice,
     parse_number,
     parse_yes_no,
@@ -32,7 +32,7 @@ from laif.sandbox.parsing import (
 
 
 class Verdict(StrEnum):
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
     FAIL = "fail"
     REFUSED = "refused"
     UNPARSEABLE = "unparseable"

@@ -115,7 +115,8 @@ _YES_PHRASES = re.compile(
     r"das stimmt|es stimmt|das ist richtig|das ist wahr|auf jeden fall|"
     r"dat stëmmt|et stëmmt|dat ass wouer|dat ass richteg|op jiddfer fall)\b"
 )
-_BOTH = re.compile(r"^\W*(?:yes|oui|ja|jo|no|non|nein|nee)\W+(?:and|or|et|ou|und|oder|an|oder)\W+(?:yes|oui|ja|jo|no|non|nein|nee)\b")
+_YN = r"(?:yes|oui|ja|jo|no|non|nein|nee)"
+_BOTH = re.compile(rf"^\W*{_YN}\W+(?:and|or|et|ou|und|oder|an)\W+{_YN}\b")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 _LEADING_WORD = re.compile(r"^[^\w]*([^\W\d_]+)", re.UNICODE)
 

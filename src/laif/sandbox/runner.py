@@ -35,8 +35,8 @@ from laif.models.base import (
     cache_key,
 )
 from laif.sandbox.limiter import AdaptiveLimiter
-from laif.sandbox.scoring import Scores, score_verdicts
 from laif.sandbox.oracles import Verdict
+from laif.sandbox.scoring import Scores, score_verdicts
 from laif.store import ExchangeRow, RunRow, Store, VerdictRow
 from laif.suites.base import Case, PromptSpec, Suite
 

@@ -202,7 +202,7 @@ class BiasSuite:
 
         def sub(m: re.Match[str]) -> str:
             form, slot = m.group(1), m.group(2) or ""
-            return getattr(fill[slot], form)[lang]
+            return str(getattr(fill[slot], form)[lang])
 
         body = _capitalise(_PLACEHOLDER.sub(sub, template.text[lang]))
         options = self._options(template, lang, fill)
