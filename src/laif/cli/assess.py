@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from laif.cli._common import err, leaderboard_table, out, write_atomic
 from laif.errors import BadInput
 from laif.models import EndpointOptions, GenerationParams, open_model
-from laif.reports import render_run_report, run_results
+from laif.reports import leaderboard_row, render_run_report, run_results
 from laif.sandbox.runner import Runner, RunOutcome, RunSettings
 from laif.store import Store
 from laif.suites import load_suite
@@ -116,17 +116,9 @@ def assess(
     results = run_results(store, run.id)
     write_atomic(out_dir / "results.json", json.dumps(results, ensure_ascii=False, indent=1))
     write_atomic(out_dir / "report.html", render_run_report(results))
-    summary = run.summary or {}
-    row = {
-        "model": run.model_name,
-        "model_key": run.model_key,
-        "run_id": run.id,
-        "categories": {k: v["score"] for k, v in summary.get("categories", {}).items()},
-        "intervals": {k: [v["low"], v["high"]] for k, v in summary.get("categories", {}).items()},
-        "mean": summary.get("mean"),
-    }
+    row = leaderboard_row(run)
     if as_json:
-        typer.echo(json.dumps(row | {"scores": summary}, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(row | {"scores": run.summary}, ensure_ascii=False, indent=2))
     else:
         out.print(leaderboard_table([row], list(the_suite.categories), f"{suite}: {run.model_name}"))
     err.print(f"report: {out_dir / 'report.html'}   results: {out_dir / 'results.json'}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from laif.store import RECORD_SCHEMA_VERSION, Store
+from laif.store import RECORD_SCHEMA_VERSION, RunRow, Store
 
 
 def run_results(store: Store, run_id: str, *, with_exchanges: bool = True) -> dict[str, Any]:
@@ -80,26 +80,28 @@ def run_results(store: Store, run_id: str, *, with_exchanges: bool = True) -> di
     return out
 
 
+def leaderboard_row(run: RunRow) -> dict[str, Any]:
+    """A run as one leaderboard row: per-category scores and intervals, and the mean."""
+    summary = run.summary or {}
+    categories = summary.get("categories", {})
+    return {
+        "model": run.model_name,
+        "model_key": run.model_key,
+        "run_id": run.id,
+        "languages": run.languages,
+        "limit": run.limit,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "categories": {k: v.get("score") for k, v in categories.items()},
+        "intervals": {k: [v.get("low"), v.get("high")] for k, v in categories.items()},
+        "mean": summary.get("mean"),
+    }
+
+
 def leaderboard_rows(store: Store, suite: str = "bias") -> list[dict[str, Any]]:
     """One row per model: its latest complete run of `suite`, best mean first."""
     latest: dict[str, Any] = {}
     for run in store.runs(suite=suite):
         latest[run.model_key] = run
-    rows = []
-    for run in latest.values():
-        summary = run.summary or {}
-        rows.append(
-            {
-                "model": run.model_name,
-                "model_key": run.model_key,
-                "run_id": run.id,
-                "languages": run.languages,
-                "limit": run.limit,
-                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-                "categories": {k: v.get("score") for k, v in summary.get("categories", {}).items()},
-                "intervals": {k: [v.get("low"), v.get("high")] for k, v in summary.get("categories", {}).items()},
-                "mean": summary.get("mean"),
-            }
-        )
+    rows = [leaderboard_row(run) for run in latest.values()]
     rows.sort(key=lambda r: -(r["mean"] if r["mean"] is not None else -1))
     return rows

@@ -73,19 +73,24 @@ class RunRow(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class ExchangeRow(Base):
+class _PerCase:
+    """Columns shared by answers and verdicts: which run, and where in the suite."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    template_id: Mapped[str] = mapped_column(String(128))
+
+
+class ExchangeRow(_PerCase, Base):
     """One prompt sent (or answered from the cache) and what came back."""
 
     __tablename__ = "exchanges"
     __table_args__ = (UniqueConstraint("run_id", "prompt_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
     prompt_id: Mapped[str] = mapped_column(String(40))
     cache_key: Mapped[str] = mapped_column(String(64))
-    category: Mapped[str] = mapped_column(String(64))
-    language: Mapped[str] = mapped_column(String(8))
-    template_id: Mapped[str] = mapped_column(String(128))
     groups: Mapped[list[Any]] = mapped_column(JSON)
     messages: Mapped[list[Any]] = mapped_column(JSON)
     prompt_sha256: Mapped[str] = mapped_column(String(64))
@@ -97,16 +102,11 @@ class ExchangeRow(Base):
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
-class VerdictRow(Base):
+class VerdictRow(_PerCase, Base):
     __tablename__ = "verdicts"
     __table_args__ = (UniqueConstraint("run_id", "case_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
     case_id: Mapped[str] = mapped_column(String(300))
-    category: Mapped[str] = mapped_column(String(64))
-    language: Mapped[str] = mapped_column(String(8))
-    template_id: Mapped[str] = mapped_column(String(128))
     oracle: Mapped[dict[str, Any]] = mapped_column(JSON)
     options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     prompt_ids: Mapped[list[Any]] = mapped_column(JSON)

@@ -197,18 +197,17 @@ class BiasSuite:
         chosen = set(rng.sample(range(len(cat.templates)), limit))
         return [t for i, t in enumerate(cat.templates) if i in chosen]
 
+    @staticmethod
+    def _fill(text: str, lang: str, fill: dict[str, Group]) -> str:
+        """Put each group's form (`people`/`person`, slot `a`/`b` or none) into the placeholders."""
+        return _PLACEHOLDER.sub(lambda m: str(getattr(fill[m.group(2) or ""], m.group(1))[lang]), text)
+
     def _render(self, template: Template, lang: str, fill: dict[str, Group]) -> PromptSpec:
-        header = self._loaded[0]
-
-        def sub(m: re.Match[str]) -> str:
-            form, slot = m.group(1), m.group(2) or ""
-            return str(getattr(fill[slot], form)[lang])
-
-        body = _capitalise(_PLACEHOLDER.sub(sub, template.text[lang]))
+        body = _capitalise(self._fill(template.text[lang], lang, fill))
         options = self._options(template, lang, fill)
         if options:
             body = "\n".join([body] + [f"({label}) {text}" for label, text in options.items()])
-        body = f"{body}\n{header.instructions[template.answer_type][lang]}"
+        body = f"{body}\n{self._loaded[0].instructions[template.answer_type][lang]}"
         return PromptSpec(messages=(("user", body),), groups=tuple(g.id for g in fill.values()))
 
     def _options(self, template: Template, lang: str, fill: dict[str, Group]) -> dict[str, str] | None:
@@ -221,7 +220,7 @@ class BiasSuite:
                 text = header.undetermined[lang]
             else:
                 text = option if isinstance(option, str) else option[lang]
-            out[label] = _PLACEHOLDER.sub(lambda m: getattr(fill[m.group(2) or ""], m.group(1))[lang], text)
+            out[label] = self._fill(text, lang, fill)
         return out
 
     def _expand(self, cat: CategoryFile, template: Template, lang: str, seed: int) -> list[Case]:
