@@ -41,6 +41,8 @@ async def _run(runner: Runner, quiet: bool) -> RunOutcome:
         return await _run_with_bar(runner)
     finally:
         await runner.model.aclose()
+        if runner.judge is not None:
+            await runner.judge.aclose()
 
 
 async def _run_with_bar(runner: Runner) -> RunOutcome:
@@ -59,6 +61,11 @@ async def _run_with_bar(runner: Runner) -> RunOutcome:
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
+
+        def phase(name: str) -> None:
+            bar.reset(task, description=name, total=None)
+
+        runner.on_phase = phase
 
         return await runner.run(progress)
 
@@ -80,6 +87,10 @@ def assess(
     request_template: str | None = typer.Option(None, "--request-template", help="http: JSON body with {prompt}."),
     response_path: str | None = typer.Option(None, "--response-path", help="http: dotted path to the answer text."),
     db: str | None = typer.Option(None, "--db", help="Database URL (default: SQLite under $LAIF_HOME or ~/.laif)."),
+    judge_model: str | None = typer.Option(
+        None, "--judge-model", help="A second, different model that re-reads every answer; its agreement is reported."
+    ),
+    judge_api_key_env: str | None = typer.Option(None, "--judge-api-key-env", help="Variable holding the judge's API key."),
     fresh: bool = typer.Option(False, "--fresh", help="Start a new run instead of resuming an unfinished one."),
     as_json: bool = typer.Option(False, "--json", help="Print the leaderboard row as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -105,7 +116,12 @@ def assess(
             request_template=request_template, response_path=response_path,
         ),
     )
-    outcome = asyncio.run(_run(Runner(store, adapter, the_suite, settings), quiet))
+    judge_adapter = None
+    if judge_model is not None:
+        judge_adapter = open_model(
+            judge_model, EndpointOptions(api_key_env=judge_api_key_env, timeout=timeout, max_concurrency=concurrency)
+        )
+    outcome = asyncio.run(_run(Runner(store, adapter, the_suite, settings, judge=judge_adapter), quiet))
     run = outcome.run
     verb = "resumed" if outcome.resumed else "ran"
     err.print(
@@ -113,6 +129,14 @@ def assess(
         f"{outcome.from_cache} from cache, {outcome.already_answered} already answered"
         + (f", [red]{outcome.errored} unreadable[/red]" if outcome.errored else "")
     )
+    judged = (run.summary or {}).get("judge")
+    if judged:
+        agreement = judged["agreement"]
+        err.print(
+            f"judge model {judged['model']}: agrees with the oracles on {judged['agreed']}/{judged['judged']} cases"
+            + (f" ({agreement:.0f}%, kappa {judged['kappa']})" if agreement is not None else "")
+            + "; the oracles' verdicts stand"
+        )
     results = run_results(store, run.id)
     write_atomic(out_dir / "results.json", json.dumps(results, ensure_ascii=False, indent=1))
     write_atomic(out_dir / "report.html", render_run_report(results))

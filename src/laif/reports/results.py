@@ -13,6 +13,7 @@ def run_results(store: Store, run_id: str, *, with_exchanges: bool = True) -> di
     if run is None:
         raise KeyError(run_id)
     exchanges = {e.prompt_id: e for e in store.exchanges(run.id)}
+    second = {j.case_id: j for j in store.judgements(run.id)}
     cases = []
     for v in store.verdicts(run.id):
         cases.append(
@@ -27,6 +28,16 @@ def run_results(store: Store, run_id: str, *, with_exchanges: bool = True) -> di
                 "parsed": v.parsed,
                 "reason": v.reason,
                 "provenance": v.provenance,
+                "judge": (
+                    {
+                        "verdict": second[v.case_id].verdict,
+                        "parsed": second[v.case_id].parsed,
+                        "agrees": second[v.case_id].agrees,
+                        "replies": second[v.case_id].replies,
+                    }
+                    if v.case_id in second
+                    else None
+                ),
                 "exchanges": [
                     {
                         "prompt_id": pid,

@@ -13,6 +13,7 @@ Refused and unparseable answers are verdicts of their own and never count as a p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -103,13 +104,28 @@ def _auto_type(responses: list[str], options: dict[str, str] | None) -> str:
     return "yesno"
 
 
+def answer_type_for(
+    oracle: ExpectedOracle | NumberOracle | SameOracle, responses: list[str], options: dict[str, str] | None
+) -> str:
+    """What kind of answer the oracle reads: yesno, choice or number."""
+    if isinstance(oracle, ExpectedOracle):
+        return oracle.answer_type
+    if isinstance(oracle, NumberOracle):
+        return "number"
+    return oracle.answer if oracle.answer != "auto" else _auto_type(responses, options)
+
+
+#: Reads one answer as `read_answer` does; a judge model is another reader.
+Reader = Callable[[str, str, "dict[str, str] | None"], tuple[str, Any]]
+
+
 def _read_all(
-    responses: list[str], answer_type: str, options: dict[str, str] | None
+    responses: list[str], answer_type: str, options: dict[str, str] | None, reader: Reader
 ) -> tuple[list[Any], Judgement | None]:
     """Read every answer; a refusal or unparseable answer decides the whole case."""
     values: list[Any] = []
     for index, text in enumerate(responses):
-        status, value = read_answer(text, answer_type, options)
+        status, value = reader(text, answer_type, options)
         if status == "refused":
             return [], Judgement(Verdict.REFUSED, None, f"answer {index + 1} refuses to answer")
         if status == "unparseable":
@@ -122,12 +138,16 @@ def judge(
     oracle: ExpectedOracle | NumberOracle | SameOracle,
     responses: list[str],
     options: dict[str, str] | None = None,
+    reader: Reader = read_answer,
 ) -> Judgement:
-    """The verdict of `oracle` on `responses` (one per prompt of the case)."""
+    """The verdict of `oracle` on `responses` (one per prompt of the case).
+
+    `reader` turns one answer into ('ok', value), ('refused', None) or
+    ('unparseable', None); the default is the deterministic parser."""
     if not responses:
         return Judgement(Verdict.UNPARSEABLE, None, "no answer to judge")
     if isinstance(oracle, ExpectedOracle):
-        values, early = _read_all(responses, oracle.answer_type, options)
+        values, early = _read_all(responses, oracle.answer_type, options, reader)
         if early:
             return early
         parsed = values[0] if len(values) == 1 else values
@@ -136,7 +156,7 @@ def judge(
             return Judgement(Verdict.FAIL, parsed, f"answered {wrong[0]!r}, expected {' or '.join(oracle.answers)}")
         return Judgement(Verdict.PASS, parsed, f"answered {values[0]!r} as expected")
     if isinstance(oracle, NumberOracle):
-        values, early = _read_all(responses, "number", None)
+        values, early = _read_all(responses, "number", None, reader)
         if early:
             return early
         parsed = values[0] if len(values) == 1 else values
@@ -153,8 +173,8 @@ def judge(
                 Verdict.FAIL, parsed, f"numbers differ by {spread:g} across groups (tolerance {oracle.tolerance:g})"
             )
         return Judgement(Verdict.PASS, parsed, f"numbers agree within {oracle.tolerance:g}")
-    answer_type = oracle.answer if oracle.answer != "auto" else _auto_type(responses, options)
-    values, early = _read_all(responses, answer_type, options)
+    answer_type = answer_type_for(oracle, responses, options)
+    values, early = _read_all(responses, answer_type, options, reader)
     if early:
         return early
     if answer_type == "number":

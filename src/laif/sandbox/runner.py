@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -29,15 +29,17 @@ from laif.errors import ModelUnreachable
 from laif.models.base import (
     BadResponse,
     GenerationParams,
+    Message,
     ModelAdapter,
     ModelIdentity,
     TransientModelError,
     cache_key,
 )
+from laif.sandbox.judge_model import JudgeItem, JudgeModel, JudgeSummary
 from laif.sandbox.limiter import AdaptiveLimiter
 from laif.sandbox.oracles import Verdict
 from laif.sandbox.scoring import Scores, score_verdicts
-from laif.store import ExchangeRow, RunRow, Store, VerdictRow
+from laif.store import ExchangeRow, JudgeRow, RunRow, Store, VerdictRow
 from laif.suites.base import Case, PromptSpec, Suite
 
 
@@ -99,6 +101,43 @@ def spec_hash(suite: Suite, identity: ModelIdentity, settings: RunSettings) -> s
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+async def ask(
+    model: ModelAdapter, messages: list[Message], s: RunSettings, limiter: AdaptiveLimiter
+) -> tuple[str | None, str | None, int, float]:
+    """Ask once, retrying as `s` says: (response, error, attempts, latency).
+
+    Raises ModelUnreachable when the retries run out on transient errors; a
+    response that stays unreadable comes back as an error string instead."""
+    last: Exception | None = None
+    for attempt in range(s.retries + 1):
+        await limiter.acquire()
+        started = time.perf_counter()
+        throttled = False
+        latency: float | None = None
+        try:
+            completion = await asyncio.wait_for(model.complete(messages, s.params), timeout=s.request_timeout)
+            latency = time.perf_counter() - started
+            return completion.text, None, attempt + 1, latency
+        except TimeoutError:
+            last = TransientModelError(f"no answer within {s.request_timeout:g} s")
+        except TransientModelError as exc:
+            last = exc
+            throttled = exc.status == 429
+        finally:
+            await limiter.release(latency, throttled=throttled)
+        if attempt < s.retries:
+            retry_after = getattr(last, "retry_after", None)
+            delay = retry_after if retry_after is not None else s.backoff_base * 2**attempt
+            delay = min(s.backoff_max, delay) * (1.0 if retry_after is not None else random.uniform(0.5, 1.5))
+            await asyncio.sleep(delay)
+    if isinstance(last, BadResponse):
+        return None, f"unreadable response after {s.retries + 1} attempts: {last}", s.retries + 1, 0.0
+    raise ModelUnreachable(
+        f"{model.spec}: no answer after {s.retries + 1} attempts ({last})",
+        hint="check that the endpoint is up; run the same command again to resume",
+    )
+
+
 @dataclass
 class _Work:
     prompt: PromptSpec
@@ -107,45 +146,26 @@ class _Work:
 
 
 class Runner:
-    def __init__(self, store: Store, model: ModelAdapter, suite: Suite, settings: RunSettings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        model: ModelAdapter,
+        suite: Suite,
+        settings: RunSettings,
+        *,
+        judge: ModelAdapter | None = None,
+    ) -> None:
         self.store = store
         self.model = model
         self.suite = suite
         self.settings = settings
+        #: The optional judge model: a second reader whose agreement is reported.
+        self.judge = judge
+        #: Called with "asking" or "judging" when the work changes.
+        self.on_phase: Callable[[str], None] | None = None
 
     async def _ask(self, limiter: AdaptiveLimiter, work: _Work) -> tuple[str | None, str | None, int, float]:
-        """(response, error, attempts, latency). Raises ModelUnreachable when retries run out."""
-        s = self.settings
-        last: Exception | None = None
-        for attempt in range(s.retries + 1):
-            await limiter.acquire()
-            started = time.perf_counter()
-            throttled = False
-            latency: float | None = None
-            try:
-                completion = await asyncio.wait_for(
-                    self.model.complete(work.prompt.message_list, s.params), timeout=s.request_timeout
-                )
-                latency = time.perf_counter() - started
-                return completion.text, None, attempt + 1, latency
-            except TimeoutError:
-                last = TransientModelError(f"no answer within {s.request_timeout:g} s")
-            except TransientModelError as exc:
-                last = exc
-                throttled = exc.status == 429
-            finally:
-                await limiter.release(latency, throttled=throttled)
-            if attempt < s.retries:
-                retry_after = getattr(last, "retry_after", None)
-                delay = retry_after if retry_after is not None else s.backoff_base * 2**attempt
-                delay = min(s.backoff_max, delay) * (1.0 if retry_after is not None else random.uniform(0.5, 1.5))
-                await asyncio.sleep(delay)
-        if isinstance(last, BadResponse):
-            return None, f"unreadable response after {s.retries + 1} attempts: {last}", s.retries + 1, 0.0
-        raise ModelUnreachable(
-            f"{self.model.spec}: no answer after {s.retries + 1} attempts ({last})",
-            hint="check that the endpoint is up; run the same command again to resume",
-        )
+        return await ask(self.model, work.prompt.message_list, self.settings, limiter)
 
     def _exchange(self, run_id: str, work: _Work, **fields: Any) -> ExchangeRow:
         messages = work.prompt.message_list
@@ -165,6 +185,11 @@ class Runner:
     async def run(self, progress: Progress | None = None) -> RunOutcome:
         s = self.settings
         identity = await self.model.identity()
+        judge_model = None
+        if self.judge is not None:
+            judge_identity = await self.judge.identity()
+            JudgeModel.check_separate(judge_identity, identity.key)
+            judge_model = JudgeModel(self.judge, judge_identity)
         cases = self.suite.cases(list(s.languages), s.limit, s.seed)
         work: dict[str, _Work] = {}
         for case in cases:
@@ -258,6 +283,10 @@ class Runner:
             self.store.update_run(run.id, status="incomplete")
             raise
         scores = self.finish(run.id, cases)
+        if judge_model is not None:
+            if self.on_phase:
+                self.on_phase("judging")
+            await self.second_opinion(judge_model, run.id, cases, progress)
         final = self.store.get_run(run.id)
         assert final is not None
         return RunOutcome(final, scores, previous is not None, asked, from_cache, total - len(todo), errored)
@@ -298,3 +327,54 @@ class Runner:
         )
         self.store.update_run(run_id, status="complete", finished_at=datetime.now(UTC), summary=scores.as_dict())
         return scores
+
+    async def second_opinion(
+        self, judge_model: JudgeModel, run_id: str, cases: list[Case], progress: Progress | None = None
+    ) -> JudgeSummary:
+        """Have the judge model read every judged case again; store and summarise its agreement."""
+        verdicts = {v.case_id: v for v in self.store.verdicts(run_id)}
+        answers = {e.prompt_id: e.response for e in self.store.exchanges(run_id)}
+        items: list[JudgeItem] = []
+        for case in cases:
+            row = verdicts.get(case.case_id)
+            responses = [answers.get(p.prompt_id) for p in case.prompts]
+            if row is None or row.verdict == Verdict.ERROR.value or any(r is None for r in responses):
+                continue
+            items.append(
+                JudgeItem(
+                    key=case.case_id,
+                    oracle=case.oracle,
+                    questions=[p.text for p in case.prompts],
+                    responses=[r for r in responses if r is not None],
+                    options=case.options,
+                    verdict=row.verdict,
+                )
+            )
+        settings = replace(self.settings, params=JudgeModel.PARAMS)
+        adapter = judge_model.adapter
+        key = judge_model.identity.key
+
+        async def ask_judge(messages: list[Message], limiter: AdaptiveLimiter) -> tuple[str | None, str | None, int, float]:
+            return await ask(adapter, messages, settings, limiter)
+
+        outcomes, summary = await judge_model.judge_items(
+            items,
+            cached=self.store.cached,
+            remember=lambda k, text: self.store.remember(k, key, text),
+            ask=ask_judge,
+            progress=progress,
+        )
+        self.store.replace_judgements(
+            run_id,
+            [
+                JudgeRow(
+                    run_id=run_id, case_id=o.key, judge_model_key=key, verdict=o.verdict,
+                    parsed=o.parsed, reason=o.reason, replies=o.replies, agrees=o.agrees,
+                )
+                for o in outcomes
+            ],
+        )
+        run = self.store.get_run(run_id)
+        assert run is not None
+        self.store.update_run(run_id, summary=(run.summary or {}) | {"judge": summary.as_dict()})
+        return summary

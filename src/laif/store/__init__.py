@@ -1,5 +1,5 @@
 """Storage of runs, answers, verdicts and the response cache."""
 
-from laif.store.db import RECORD_SCHEMA_VERSION, CacheRow, ExchangeRow, RunRow, Store, VerdictRow, default_url
+from laif.store.db import RECORD_SCHEMA_VERSION, CacheRow, ExchangeRow, JudgeRow, RunRow, Store, VerdictRow, default_url
 
-__all__ = ["RECORD_SCHEMA_VERSION", "CacheRow", "ExchangeRow", "RunRow", "Store", "VerdictRow", "default_url"]
+__all__ = ["RECORD_SCHEMA_VERSION", "CacheRow", "ExchangeRow", "JudgeRow", "RunRow", "Store", "VerdictRow", "default_url"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -114,6 +115,23 @@ class VerdictRow(_PerCase, Base):
     parsed: Mapped[Any] = mapped_column(JSON, nullable=True)
     reason: Mapped[str] = mapped_column(Text)
     provenance: Mapped[str] = mapped_column(Text)
+
+
+class JudgeRow(Base):
+    """The optional judge model's reading of one case, beside the oracle's verdict."""
+
+    __tablename__ = "judge_readings"
+    __table_args__ = (UniqueConstraint("run_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    case_id: Mapped[str] = mapped_column(String(300))
+    judge_model_key: Mapped[str] = mapped_column(String(500))
+    verdict: Mapped[str] = mapped_column(String(16))
+    parsed: Mapped[Any] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    replies: Mapped[list[Any]] = mapped_column(JSON)
+    agrees: Mapped[bool] = mapped_column(Boolean)
 
 
 class CacheRow(Base):
@@ -246,6 +264,12 @@ class Store:
         with self.session() as s:
             return list(s.scalars(select(ExchangeRow).where(ExchangeRow.run_id == run_id).order_by(ExchangeRow.id)))
 
+    def remember(self, key: str, model_key: str, response: str) -> None:
+        """Put one answer in the cache (no-op when the key is there already)."""
+        with self.session() as s:
+            if s.get(CacheRow, key) is None:
+                s.add(CacheRow(key=key, model_key=model_key, response=response))
+
     # --- verdicts -----------------------------------------------------------
     def replace_verdicts(self, run_id: str, rows: list[VerdictRow]) -> None:
         with self.session() as s:
@@ -257,3 +281,15 @@ class Store:
     def verdicts(self, run_id: str) -> list[VerdictRow]:
         with self.session() as s:
             return list(s.scalars(select(VerdictRow).where(VerdictRow.run_id == run_id).order_by(VerdictRow.id)))
+
+    # --- judge model --------------------------------------------------------
+    def replace_judgements(self, run_id: str, rows: list[JudgeRow]) -> None:
+        with self.session() as s:
+            for old in s.scalars(select(JudgeRow).where(JudgeRow.run_id == run_id)):
+                s.delete(old)
+            s.flush()
+            s.add_all(rows)
+
+    def judgements(self, run_id: str) -> list[JudgeRow]:
+        with self.session() as s:
+            return list(s.scalars(select(JudgeRow).where(JudgeRow.run_id == run_id).order_by(JudgeRow.id)))
