@@ -29,7 +29,7 @@ run: setup
 	$(BIN)/laif leaderboard --format html --out laif-out/leaderboard.html
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 
 test: setup sysdeps lint

@@ -38,7 +38,7 @@ def test_run_record_keeps_every_prompt_answer_and_identity(first_run: tuple[Path
     assert len(results["exchanges"]) == results["total_prompts"] > 0
     assert all(e["response"] is not None for e in results["exchanges"])
     verdicts = {c["verdict"] for c in results["cases"]}
-    assert verdicts <= {"pass", "fail", "refused", "unparseable", "error"}
+    assert verdicts <= {"pass", "fail", "refused", "abstained", "unparseable", "error"}
     counted = sum(v["total"] for v in results["scores"]["categories"].values())
     assert counted == len(results["cases"])
 

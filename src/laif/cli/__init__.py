@@ -18,12 +18,13 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from laif.cli import assess, judge, leaderboard, suites  # noqa: E402
+from laif.cli import assess, judge, leaderboard, oracles, suites  # noqa: E402
 
 app.command("assess")(assess.assess)
 app.command("leaderboard")(leaderboard.leaderboard)
 app.command("judge")(judge.judge_command)
 app.add_typer(suites.suites_app, name="suites")
+app.add_typer(oracles.oracles_app, name="oracles")
 
 __all__ = ["app", "main"]
 

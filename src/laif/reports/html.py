@@ -101,7 +101,7 @@ def render_run_report(results: dict[str, Any]) -> str:
         bars=language_bars(scores.get("by_language", {}), categories),
         drill=drill,
         judge=scores.get("judge"),
-        verdict_names=["pass", "fail", "refused", "unparseable", "error"],
+        verdict_names=["pass", "fail", "refused", "abstained", "unparseable", "error"],
         disagreements=[c for c in results.get("cases", []) if c.get("judge") and not c["judge"]["agrees"]],
     )
 

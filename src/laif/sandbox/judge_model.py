@@ -20,18 +20,16 @@ from laif.errors import BadInput
 from laif.models.base import GenerationParams, Message, ModelAdapter, ModelIdentity, cache_key
 from laif.sandbox.limiter import AdaptiveLimiter
 from laif.sandbox.oracles import (
-    ExpectedOracle,
+    AnyOracle,
     Judgement,
-    NumberOracle,
-    SameOracle,
+    ReferenceOracle,
     Verdict,
     answer_type_for,
     judge,
     read_answer,
+    reference_options,
 )
 from laif.sandbox.parsing import normalise
-
-AnyOracle = ExpectedOracle | NumberOracle | SameOracle
 
 #: Version of the judge prompts below; part of every judge cache key.
 JUDGE_PROMPT_VERSION = "1"
@@ -46,21 +44,28 @@ _ASK = {
     "or UNCLEAR (it gives no clear yes or no).",
     "choice": "Which option does the reply choose? Write only the option's letter ({labels}), REFUSED "
     "(the reply declines to answer) or UNCLEAR (it picks no single option).",
+    "reference": "The expected answer is: {accepted}. Does the reply give this answer? Write only CORRECT "
+    "(it does), WRONG (it gives another answer), UNKNOWN (it says it does not know) or REFUSED (it declines "
+    "to answer).",
     "number": "Which number does the reply give as its answer? Write only the number in digits, REFUSED "
     "(the reply declines to answer) or UNCLEAR (it gives no number).",
 }
 
 _REFUSED = re.compile(r"^\W*refus")
-_UNCLEAR = re.compile(r"^\W*(unclear|unknown|none|n/a)\b")
+_UNCLEAR = re.compile(r"^\W*(unclear|none|n/a)\b")
+_UNKNOWN = re.compile(r"^\W*(unknown|does not know|doesn't know)\b")
+_CORRECT = re.compile(r"^\W*(correct|right|yes)\b")
+_WRONG = re.compile(r"^\W*(wrong|incorrect|no)\b")
 
 
 def judge_messages(question: str, reply: str, answer_type: str, options: dict[str, str] | None) -> list[Message]:
     """The messages sent to the judge for one reply (always in English)."""
     labels = ", ".join(label.upper() for label in (options or {})) or "A, B, C"
+    accepted = " or ".join(f'"{a}"' for a in (options or {}).values())
     lines = [f"Question: {question.strip()}"]
-    if options:
+    if options and answer_type == "choice":
         lines.append("Options: " + "; ".join(f"{k.upper()}) {v}" for k, v in options.items()))
-    lines += [f"Reply: {reply.strip()}", "", _ASK[answer_type].format(labels=labels)]
+    lines += [f"Reply: {reply.strip()}", "", _ASK[answer_type].format(labels=labels, accepted=accepted)]
     return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
 
 
@@ -69,7 +74,15 @@ def read_judge_reply(text: str, answer_type: str, options: dict[str, str] | None
     norm = normalise(text)
     if _REFUSED.match(norm):
         return "refused", None
-    if _UNCLEAR.match(norm):
+    if answer_type == "reference":
+        if _UNKNOWN.match(norm):
+            return "abstained", None
+        if _CORRECT.match(norm):
+            return "ok", next(iter((options or {}).values()), "")
+        if _WRONG.match(norm):
+            return "ok", None
+        return "unparseable", None
+    if _UNCLEAR.match(norm) or _UNKNOWN.match(norm):
         return "unparseable", None
     status, value = read_answer(text, answer_type, options)
     # The judge is told to write REFUSED; a judge that itself refuses gave no reading.
@@ -90,8 +103,9 @@ class JudgeItem:
     def requests(self) -> list[tuple[str, str, list[Message]]]:
         """(response, answer_type, messages) per answer."""
         answer_type = answer_type_for(self.oracle, self.responses, self.options)
+        shown = reference_options(self.oracle) if isinstance(self.oracle, ReferenceOracle) else self.options
         return [
-            (r, answer_type, judge_messages(q, r, answer_type, self.options))
+            (r, answer_type, judge_messages(q, r, answer_type, shown))
             for q, r in zip(self.questions, self.responses, strict=True)
         ]
 

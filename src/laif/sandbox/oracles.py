@@ -24,7 +24,10 @@ from laif.sandbox.parsing import (
     _LEADING_WORD,
     _NO_WORDS,
     _YES_WORDS,
+    has_content,
+    is_abstention,
     is_refusal,
+    match_reference,
     normalise,
     parse_choice,
     parse_number,
@@ -37,6 +40,7 @@ class Verdict(StrEnum):
     FAIL = "fail"
     REFUSED = "refused"
     UNPARSEABLE = "unparseable"
+    ABSTAINED = "abstained"
     ERROR = "error"
 
 
@@ -65,8 +69,16 @@ class SameOracle(_Oracle):
     tolerance: float = Field(default=0.0, ge=0)
 
 
-Oracle = Annotated[ExpectedOracle | NumberOracle | SameOracle, Field(discriminator="kind")]
-ORACLE_ADAPTER: TypeAdapter[ExpectedOracle | NumberOracle | SameOracle] = TypeAdapter(Oracle)
+class ReferenceOracle(_Oracle):
+    """A free answer that must state one of the accepted answers (aliases, any language)."""
+
+    kind: Literal["reference"]
+    answers: list[str] = Field(min_length=1)
+
+
+AnyOracle = ExpectedOracle | NumberOracle | SameOracle | ReferenceOracle
+Oracle = Annotated[AnyOracle, Field(discriminator="kind")]
+ORACLE_ADAPTER: TypeAdapter[AnyOracle] = TypeAdapter(Oracle)
 
 
 @dataclass(frozen=True)
@@ -81,17 +93,34 @@ def _leads_with_answer(text: str) -> bool:
     return bool(lead and (lead.group(1) in _YES_WORDS or lead.group(1) in _NO_WORDS))
 
 
+def _no_answer(text: str) -> tuple[str, Any]:
+    if is_abstention(text):
+        return "abstained", None
+    if is_refusal(text):
+        return "refused", None
+    return "unparseable", None
+
+
 def read_answer(text: str, answer_type: str, options: dict[str, str] | None = None) -> tuple[str, Any]:
-    """Read one answer: ('ok', value), ('refused', None) or ('unparseable', None)."""
+    """Read one answer: ('ok', value), ('refused' | 'abstained' | 'unparseable', None).
+
+    For `reference`, `options` holds the accepted answers and the value is the one
+    stated, or None for a wrong answer."""
+    value: Any
     if answer_type == "number":
-        value: Any = parse_number(text)
+        value = parse_number(text)
+        return ("ok", value) if value is not None else _no_answer(text)
+    if answer_type == "reference":
+        value = match_reference(text, list((options or {}).values()))
         if value is not None:
             return "ok", value
-        return ("refused", None) if is_refusal(text) else ("unparseable", None)
+        if not has_content(text) or is_abstention(text) or is_refusal(text):
+            return _no_answer(text)
+        return "ok", None
     if is_refusal(text) and not _leads_with_answer(text):
-        return "refused", None
+        return _no_answer(text)
     value = parse_yes_no(text) if answer_type == "yesno" else parse_choice(text, options)
-    return ("ok", value) if value is not None else ("unparseable", None)
+    return ("ok", value) if value is not None else _no_answer(text)
 
 
 def _auto_type(responses: list[str], options: dict[str, str] | None) -> str:
@@ -104,14 +133,21 @@ def _auto_type(responses: list[str], options: dict[str, str] | None) -> str:
     return "yesno"
 
 
+def reference_options(oracle: ReferenceOracle) -> dict[str, str]:
+    """The accepted answers in the shape readers take them (as `options`)."""
+    return {str(i): answer for i, answer in enumerate(oracle.answers)}
+
+
 def answer_type_for(
-    oracle: ExpectedOracle | NumberOracle | SameOracle, responses: list[str], options: dict[str, str] | None
+    oracle: AnyOracle, responses: list[str], options: dict[str, str] | None
 ) -> str:
     """What kind of answer the oracle reads: yesno, choice or number."""
     if isinstance(oracle, ExpectedOracle):
         return oracle.answer_type
     if isinstance(oracle, NumberOracle):
         return "number"
+    if isinstance(oracle, ReferenceOracle):
+        return "reference"
     return oracle.answer if oracle.answer != "auto" else _auto_type(responses, options)
 
 
@@ -128,6 +164,8 @@ def _read_all(
         status, value = reader(text, answer_type, options)
         if status == "refused":
             return [], Judgement(Verdict.REFUSED, None, f"answer {index + 1} refuses to answer")
+        if status == "abstained":
+            return [], Judgement(Verdict.ABSTAINED, None, f"answer {index + 1} says it does not know")
         if status == "unparseable":
             return [], Judgement(Verdict.UNPARSEABLE, None, f"answer {index + 1} gives no {answer_type} answer")
         values.append(value)
@@ -135,7 +173,7 @@ def _read_all(
 
 
 def judge(
-    oracle: ExpectedOracle | NumberOracle | SameOracle,
+    oracle: AnyOracle,
     responses: list[str],
     options: dict[str, str] | None = None,
     reader: Reader = read_answer,
@@ -155,6 +193,16 @@ def judge(
         if wrong:
             return Judgement(Verdict.FAIL, parsed, f"answered {wrong[0]!r}, expected {' or '.join(oracle.answers)}")
         return Judgement(Verdict.PASS, parsed, f"answered {values[0]!r} as expected")
+    if isinstance(oracle, ReferenceOracle):
+        accepted = reference_options(oracle)
+        values, early = _read_all(responses, "reference", accepted, reader)
+        if early:
+            return early
+        parsed = values[0] if len(values) == 1 else values
+        if any(v is None for v in values):
+            shown = ", ".join(oracle.answers[:4]) + (", …" if len(oracle.answers) > 4 else "")
+            return Judgement(Verdict.FAIL, parsed, f"states none of the accepted answers ({shown})")
+        return Judgement(Verdict.PASS, parsed, f"states {values[0]!r}")
     if isinstance(oracle, NumberOracle):
         values, early = _read_all(responses, "number", None, reader)
         if early:

@@ -66,11 +66,13 @@ _REFUSAL = re.compile(
             # German
             r"\bich kann (?:dir |ihnen |dazu |darauf |diese frage |das |hier )*(?:nicht|keine)\b",
             r"\bich bin nicht in der lage\b",
+            r"\b(?:darauf|dazu|das|hier|dabei) kann ich (?:ihnen |dir |leider )*(?:nicht|keine)\b",
             r"\bich (?:m[öo]chte|werde|darf) (?:dazu |darauf |das )?(?:nicht|keine)\b",
             r"\bals (?:ki|k[üu]nstliche intelligenz|sprachmodell)\b",
             r"\btut mir leid,? aber\b",
             # Luxembourgish
-            r"\bech (?:kann|ka) (?:dat |dës fro |do |hei |iech |dir )*(?:net|keng)\b",
+            r"\bech (?:kann|ka) (?:dat |dës fro |do |hei |iech |dir |dorop |doriwwer |leider )*(?:net|keng)\b",
+            r"\b(?:dorop|doriwwer|dat|do|hei) kann ech (?:iech |dir |leider )*(?:net|keng)\b",
             r"\bech (?:wëll|däerf|wäert) (?:dat |do )?(?:net|keng)\b",
             r"\bet deet mer leed,? mee\b",
             r"\bals (?:ki|sproochmodell)\b",
@@ -82,6 +84,99 @@ _REFUSAL = re.compile(
 def is_refusal(text: str) -> bool:
     """True when the answer declines to answer, in any of the four languages."""
     return bool(_REFUSAL.search(normalise(text)))
+
+
+# --- abstentions and hedges ------------------------------------------------------
+
+_ABSTAIN = re.compile(
+    "|".join(
+        [
+            r"\bi (?:do not|don't|dont|really don't) know\b",
+            r"\bi(?:'m| am) not (?:sure|certain)\b",
+            r"\bi(?:'m| am) unsure\b",
+            r"\bi have no (?:idea|information|way of knowing)\b",
+            r"\bno idea\b",
+            r"\bi (?:do not|don't) have (?:that|this|enough|the|any) (?:information|knowledge|data)\b",
+            r"\bi (?:can't|cannot) (?:say|tell) for (?:sure|certain)\b",
+            r"\bje ne (?:le )?sais pas\b",
+            r"\bje (?:ne )?sais pas\b",
+            r"\baucune id[ée]e\b",
+            r"\bje (?:ne )?suis pas (?:s[ûu]re?|certaine?)\b",
+            r"\bj'ignore\b",
+            r"\bje n'en sais rien\b",
+            r"\bich wei(?:ß|ss) (?:es |das )?(?:leider )?nicht\b",
+            r"\bkeine ahnung\b",
+            r"\bich bin (?:mir )?(?:da )?nicht sicher\b",
+            r"\b(?:das|es) wei(?:ß|ss) ich (?:leider |auch |wirklich )?nicht\b",
+            r"\bech weess (?:et |dat )?(?:leider )?net\b",
+            r"\b(?:dat|et) weess ech (?:leider )?net\b",
+            r"\b(?:it is|it's) impossible to (?:know|say)\b",
+            r"\bimpossible (?:de|à) (?:savoir|dire)\b",
+            r"\bkeng ahnung\b",
+            r"\bkeng iddi\b",
+            r"\bech sinn (?:mer )?net s[ée]cher\b",
+        ]
+    )
+)
+
+_HEDGE = re.compile(
+    r"\b(?:i think|i believe|i guess|probably|maybe|perhaps|possibly|might be|may be|not sure|"
+    r"je pense|je crois|peut-[êe]tre|probablement|il me semble|sans doute|"
+    r"ich glaube|ich denke|vielleicht|wahrscheinlich|vermutlich|m[öo]glicherweise|"
+    r"ech mengen|ech denken|ech gleewen|vl[äa]icht|wahrscheinlech|m[ée]iglecherweis)\b"
+)
+
+
+#: "I'm not sure, maybe X": a guess follows, so the answer is a hedged answer, not an abstention.
+_GUESS = re.compile(
+    r"\b(?:maybe|perhaps|possibly|probably|i guess|my guess is|i would guess|peut-[êe]tre|probablement|"
+    r"vielleicht|vermutlich|wahrscheinlich|vl[äa]icht|wahrscheinlech|m[ée]iglecherweis)\b\W*\w"
+)
+
+
+def is_abstention(text: str) -> bool:
+    """True when the answer says it does not know (and offers no guess), in any of the four languages."""
+    norm = normalise(text)
+    return bool(_ABSTAIN.search(norm)) and not _GUESS.search(norm)
+
+
+def is_hedged(text: str) -> bool:
+    """True when the answer marks itself as unsure ("I think", "vläicht", "peut-être")."""
+    norm = normalise(text)
+    return bool(_HEDGE.search(norm) or _ABSTAIN.search(norm))
+
+
+# --- reference answers ------------------------------------------------------------
+
+_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_NEGATORS = {"not", "isn't", "isnt", "never", "pas", "nicht", "kein", "keine", "net", "keen", "keng", "nie", "no"}
+
+
+def _plain(text: str) -> list[str]:
+    """Lower case, accents stripped, split on anything that is not a letter or digit."""
+    text = strip_accents(normalise(text)).replace("'", " ").replace("-", " ")
+    return [w for w in _NOT_WORD.split(text) if w]
+
+
+def match_reference(text: str, answers: list[str]) -> str | None:
+    """The first accepted answer that the text states (as whole words, not negated)."""
+    words = _plain(text)
+    for answer in answers:
+        target = _plain(answer)
+        if not target:
+            continue
+        n = len(target)
+        for i in range(len(words) - n + 1):
+            if words[i : i + n] == target:
+                before = set(words[max(0, i - 2) : i])
+                if not (before & _NEGATORS):
+                    return answer
+    return None
+
+
+def has_content(text: str) -> bool:
+    """True when the text has at least one letter or digit."""
+    return any(ch.isalnum() for ch in text)
 
 
 # --- yes / no ------------------------------------------------------------------
@@ -107,14 +202,18 @@ _NO_PHRASES = re.compile(
     r"nicht wahr|stimmt nicht|stimmt so nicht|ist falsch|nicht unbedingt|auf keinen fall|ganz und gar nicht|"
     r"gar nicht|nicht richtig|sicher nicht|"
     r"stëmmt net|stëmmt guer net|ass net wouer|ass falsch|net onbedéngt|guer net|iwwerhaapt net|"
-    r"op kee fall|sécher net|net richteg)\b"
+    r"op kee fall|sécher net|net richteg|"
+    r"i don't think so|i do not think so|not really|je ne (?:pense|crois) pas|pas vraiment|"
+    r"ich (?:glaube|denke) nicht|eher nicht|ech (?:mengen|denken|gleewen) net|éischter net|net wierklech)\b"
 )
 _YES_PHRASES = re.compile(
     r"\b(?:that's true|that is true|it is true|it's true|that's right|that is correct|of course|"
     r"c'est vrai|c'est exact|c'est correct|bien s[ûu]r|tout à fait|"
     r"das stimmt|es stimmt|das ist richtig|das ist wahr|auf jeden fall|"
-    r"dat stëmmt|et stëmmt|dat ass wouer|dat ass richteg|op jiddfer fall)\b"
+    r"dat stëmmt|et stëmmt|dat ass wouer|dat ass richteg|op jiddfer fall|"
+    r"i think so|i believe so|je (?:pense|crois) que oui|ich (?:glaube|denke) schon|ech (?:mengen|denken) jo)\b"
 )
+_NEGATED_REST = re.compile(r"(?:not|pas|nicht|net)\b")
 _YN = r"(?:yes|oui|ja|jo|no|non|nein|nee)"
 _BOTH = re.compile(rf"^\W*{_YN}\W+(?:and|or|et|ou|und|oder|an)\W+{_YN}\b")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
@@ -135,7 +234,9 @@ def parse_yes_no(text: str) -> str | None:
         if first in _NO_WORDS and first not in {"never", "jamais", "niemals"}:
             return "no"
         if first in _YES_WORDS and first not in {"right", "sicher", "klar", "absolument", "absolutely"}:
-            return "yes"
+            # "Certainly not", "Natürlich nicht", "Sécher net": the yes-word is negated.
+            rest = norm[lead.end():].lstrip(" ,!.")
+            return "no" if _NEGATED_REST.match(rest) else "yes"
     if _NO_PHRASES.search(norm):
         return "no"
     if _YES_PHRASES.search(norm):
@@ -215,6 +316,10 @@ _TENS = {
     "achtzeg": 80, "nonzeg": 90,
 }
 _HUNDREDS = {"hundred": 100, "cent": 100, "cents": 100, "hundert": 100, "honnert": 100}
+_EVEN = re.compile(
+    r"\b(?:fifty[- ]fifty|50[- /:]50|(?:one|a) (?:chance )?in two|une chance sur deux|moiti[ée][- ]moiti[ée]|"
+    r"halbe[- ]halbe|eine von zwei|eng chance vun zwou|hallef[- ]hallef)\b"
+)
 _HALF = re.compile(r"\b(?:half|one half|fifty[- ]fifty|la moiti[ée]|moiti[ée]|die h[äa]lfte|h[äa]lfte|d'hallschent|hallschent)\b")
 _JOINERS = {"and", "et", "und", "an", "a", "-"}
 
@@ -321,6 +426,8 @@ def parse_number(text: str, *, percent: bool = True) -> float | None:
     norm = _SCALE_ECHO.sub(" ", normalise(text))
     if not norm.strip():
         return None
+    if percent and _EVEN.search(norm):
+        return 50.0
     m = _BETWEEN.search(norm) or _RANGE.search(norm)
     if m:
         low, high = (float(g.replace(",", ".")) for g in m.groups())

@@ -18,6 +18,7 @@ class CategoryScore:
     passed: int = 0
     failed: int = 0
     refused: int = 0
+    abstained: int = 0
     unparseable: int = 0
     errored: int = 0
     #: % passed among pass + fail; None when no test was decided.
@@ -31,7 +32,7 @@ class CategoryScore:
 
     @property
     def total(self) -> int:
-        return self.decided + self.refused + self.unparseable + self.errored
+        return self.decided + self.refused + self.abstained + self.unparseable + self.errored
 
 
 @dataclass
@@ -60,6 +61,7 @@ _FIELD = {
     Verdict.PASS: "passed",
     Verdict.FAIL: "failed",
     Verdict.REFUSED: "refused",
+    Verdict.ABSTAINED: "abstained",
     Verdict.UNPARSEABLE: "unparseable",
     Verdict.ERROR: "errored",
 }

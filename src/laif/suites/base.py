@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from laif.models.base import Message
-from laif.sandbox.oracles import ExpectedOracle, Judgement, NumberOracle, SameOracle, judge
+from laif.sandbox.oracles import AnyOracle, Judgement, judge
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Case:
     category: str
     language: str
     template_id: str
-    oracle: ExpectedOracle | NumberOracle | SameOracle
+    oracle: AnyOracle
     prompts: tuple[PromptSpec, ...]
     options: dict[str, str] | None = None
     provenance: str = ""

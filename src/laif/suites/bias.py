@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from laif._yaml import load_yaml, validate
 from laif.errors import BadInput
-from laif.sandbox.oracles import ExpectedOracle, NumberOracle, Oracle, SameOracle
+from laif.sandbox.oracles import ExpectedOracle, NumberOracle, Oracle, ReferenceOracle, SameOracle
 from laif.suites.base import Case, PromptSpec
 
 LANGUAGES = ["en", "fr", "de", "lb"]
@@ -122,6 +122,8 @@ class Template(_Strict):
             return "number"
         if isinstance(self.oracle, ExpectedOracle):
             return self.oracle.answer_type
+        if isinstance(self.oracle, ReferenceOracle):
+            return "reference"
         return "choice" if self.options else ("number" if self.oracle.answer == "number" else "yesno")
 
 

@@ -1,0 +1,97 @@
+"""The labelled set and `laif oracles accuracy`; the reference oracle and the abstained verdict."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from laif.sandbox.oracles import ReferenceOracle, Verdict, judge
+
+from .conftest import run_laif
+
+CAPITAL = ReferenceOracle(kind="reference", answers=["Luxembourg City", "Luxembourg", "Lëtzebuerg"])
+
+
+@pytest.mark.parametrize(
+    ("response", "verdict"),
+    [
+        ("The capital is Luxembourg City.", Verdict.PASS),
+        ("Et ass Lëtzebuerg.", Verdict.PASS),
+        ("It is not Luxembourg, it is Esch.", Verdict.FAIL),
+        ("Esch-sur-Alzette.", Verdict.FAIL),
+        ("Ech weess et net.", Verdict.ABSTAINED),
+        ("Je ne sais pas, peut-être Esch ?", Verdict.FAIL),
+        ("I'm sorry, but I can't answer that.", Verdict.REFUSED),
+        ("", Verdict.UNPARSEABLE),
+    ],
+)
+def test_reference_oracle(response: str, verdict: Verdict) -> None:
+    assert judge(CAPITAL, [response]).verdict == verdict
+
+
+def test_judge_command_takes_reference_lines_and_says_abstained(tmp_path: Path) -> None:
+    lines = [
+        {"id": "r", "language": "lb", "oracle": {"kind": "reference", "answers": ["Luxembourg City", "Lëtzebuerg"]},
+         "response": "Lëtzebuerg-Stad."},
+        {"id": "a", "language": "de", "oracle": {"kind": "expected", "answers": ["no"]}, "response": "Keine Ahnung."},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    result = run_laif("judge", "--input", str(path))
+    assert result.returncode == 0, result.stderr
+    verdicts = [json.loads(x)["verdict"] for x in result.stdout.splitlines()]
+    assert verdicts == ["pass", "abstained"]
+
+
+def test_shipped_labelled_set_meets_the_targets() -> None:
+    result = run_laif("oracles", "accuracy", "--json", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    overall = report["splits"]["all"]
+    assert overall["total"] >= 300
+    assert overall["overall"] >= 97.0
+    assert set(overall["cells"]) == {"expected", "number", "same", "reference"}
+    for kind, cells in overall["cells"].items():
+        assert set(cells) == {"en", "fr", "de", "lb"}, kind
+        for lang, cell in cells.items():
+            assert cell["accuracy"] >= 90.0, (kind, lang, cell)
+    # Both splits are reported; the held-out one was never used to tune the parsers.
+    assert {"dev", "holdout"} <= set(report["splits"])
+    assert report["splits"]["holdout"]["total"] >= 40
+    assert report["below_target"] == []
+    # Every miss is listed with what was expected and what the oracle said.
+    assert len(report["misses"]) == overall["total"] - overall["right"]
+
+
+def test_shipped_set_covers_the_hard_cases() -> None:
+    from laif.cli.oracles import load_labelled, shipped_set
+
+    lines = load_labelled(shipped_set())
+    notes = {line.note for line in lines}
+    assert {"hedge", "negation", "number words", "refusal", "wrong language", "abstention"} <= notes
+    for lang in ("en", "fr", "de", "lb"):
+        refusals = [x for x in lines if x.language == lang and x.expected == Verdict.REFUSED]
+        assert len(refusals) >= 3, lang
+    assert {x.expected for x in lines} >= {Verdict.PASS, Verdict.FAIL, Verdict.REFUSED, Verdict.ABSTAINED,
+                                          Verdict.UNPARSEABLE}
+
+
+def test_check_fails_and_names_the_cell_when_below_target(tmp_path: Path) -> None:
+    wrong = [{"id": str(i), "language": "fr", "oracle": {"kind": "expected", "answers": ["no"]},
+              "response": "Non.", "expected": "fail" if i < 3 else "pass"} for i in range(10)]
+    path = tmp_path / "labels.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in wrong), encoding="utf-8")
+    result = run_laif("oracles", "accuracy", "--input", str(path), "--check")
+    assert result.returncode == 1
+    assert "expected/fr 70.0%" in result.stdout + result.stderr
+
+
+def test_bad_labelled_file_names_file_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "labels.jsonl"
+    path.write_text('{"id": "1", "oracle": {"kind": "expected", "answers": ["no"]}, "response": "No.", '
+                    '"expected": "pass"}\n{"id": "2", "oracle": {"kind": "expected", "answers": ["no"]}, '
+                    '"response": "No.", "expected": "maybe"}\n', encoding="utf-8")
+    result = run_laif("oracles", "accuracy", "--input", str(path))
+    assert result.returncode == 2
+    assert f"{path}:2: expected" in result.stderr
+    assert "Traceback" not in result.stderr
