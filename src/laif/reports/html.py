@@ -9,6 +9,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "lb": "Luxembourgish"}
+SUITE_TITLES = {
+    "bias": "Social-bias assessment",
+    "factual": "Factual accuracy and hallucination",
+    "multilingual": "Multilingual quality",
+    "robustness": "Robustness to perturbations",
+    "injection": "Prompt-injection resistance",
+}
 LANGUAGE_COLOURS = {"en": "#3b6ea8", "fr": "#8e5ba8", "de": "#c2853a", "lb": "#2f9a7a"}
 
 
@@ -94,8 +101,10 @@ def render_run_report(results: dict[str, Any]) -> str:
     for case in results.get("cases", []):
         if case["verdict"] != "pass":
             drill[case["category"]].append(case)
+    suite = (results.get("suite") or {}).get("name", "")
     return _env.get_template("run_report.html.j2").render(
         r=results,
+        title=SUITE_TITLES.get(suite, f"{suite.capitalize()} assessment"),
         scores=scores,
         categories=categories,
         bars=language_bars(scores.get("by_language", {}), categories),

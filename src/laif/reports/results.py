@@ -116,3 +116,26 @@ def leaderboard_rows(store: Store, suite: str = "bias") -> list[dict[str, Any]]:
     rows = [leaderboard_row(run) for run in latest.values()]
     rows.sort(key=lambda r: -(r["mean"] if r["mean"] is not None else -1))
     return rows
+
+
+def overview_rows(store: Store) -> tuple[list[str], list[dict[str, Any]]]:
+    """Across suites: one row per model, a column per suite with the mean score of its latest run."""
+    latest: dict[tuple[str, str], RunRow] = {}
+    models: dict[str, str] = {}
+    for run in store.runs():
+        latest[(run.model_key, run.suite)] = run
+        models[run.model_key] = run.model_name
+    suites = sorted({suite for _, suite in latest})
+    rows = []
+    for key, name in models.items():
+        scores = {suite: (latest[(key, suite)].summary or {}).get("mean") for suite in suites if (key, suite) in latest}
+        values = [v for v in scores.values() if v is not None]
+        rows.append({
+            "model": name, "model_key": key,
+            "runs": {suite: latest[(key, suite)].id for suite in suites if (key, suite) in latest},
+            "languages": sorted({lang for (k, _), run in latest.items() if k == key for lang in run.languages}),
+            "limit": None, "run_id": "", "categories": scores, "intervals": {},
+            "mean": sum(values) / len(values) if values else None,
+        })
+    rows.sort(key=lambda r: -(r["mean"] if r["mean"] is not None else -1))
+    return suites, rows

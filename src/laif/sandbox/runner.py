@@ -38,9 +38,9 @@ from laif.models.base import (
 from laif.sandbox.judge_model import JudgeItem, JudgeModel, JudgeSummary
 from laif.sandbox.limiter import AdaptiveLimiter
 from laif.sandbox.oracles import Verdict
-from laif.sandbox.scoring import Scores, score_verdicts
+from laif.sandbox.scoring import DECIDED, Scores, score_verdicts
 from laif.store import ExchangeRow, JudgeRow, RunRow, Store, VerdictRow
-from laif.suites.base import Case, PromptSpec, Suite
+from laif.suites.base import Case, CaseRecord, PromptSpec, Suite
 
 
 @dataclass(frozen=True)
@@ -322,10 +322,20 @@ class Runner:
                 )
             )
         self.store.replace_verdicts(run_id, rows)
+        denominator = frozenset(Verdict(v) for v in getattr(self.suite, "score_over", ())) or DECIDED
         scores = score_verdicts(
-            ((r.category, r.language, Verdict(r.verdict)) for r in rows), list(self.suite.categories)
+            ((r.category, r.language, Verdict(r.verdict)) for r in rows), list(self.suite.categories), denominator
         )
-        self.store.update_run(run_id, status="complete", finished_at=datetime.now(UTC), summary=scores.as_dict())
+        summary = scores.as_dict() | {"score_over": sorted(v.value for v in denominator)}
+        metrics = getattr(self.suite, "metrics", None)
+        if callable(metrics):
+            records = [
+                CaseRecord(case, row.verdict, row.parsed, [answers[p.prompt_id].response if p.prompt_id in answers
+                                                           else None for p in case.prompts])
+                for case, row in zip(cases, rows, strict=True)
+            ]
+            summary["metrics"] = metrics(records)
+        self.store.update_run(run_id, status="complete", finished_at=datetime.now(UTC), summary=summary)
         return scores
 
     async def second_opinion(

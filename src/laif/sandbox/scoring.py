@@ -67,11 +67,18 @@ _FIELD = {
 }
 
 
-def _finish(counts: Counter[Verdict]) -> CategoryScore:
+#: The default denominator: tests the model answered (pass + fail), as the leaderboard counts.
+DECIDED = frozenset({Verdict.PASS, Verdict.FAIL})
+#: Every test with an answer: for accuracy, where "I don't know" is not a correct answer.
+ANSWERED = frozenset(set(Verdict) - {Verdict.ERROR})
+
+
+def _finish(counts: Counter[Verdict], denominator: frozenset[Verdict] = DECIDED) -> CategoryScore:
     score = CategoryScore(**{_FIELD[v]: n for v, n in counts.items()})
-    if score.decided:
-        low, high = wilson(score.passed, score.decided)
-        score.score = 100.0 * score.passed / score.decided
+    base = sum(n for v, n in counts.items() if v in denominator)
+    if base:
+        low, high = wilson(score.passed, base)
+        score.score = 100.0 * score.passed / base
         score.low, score.high = 100.0 * low, 100.0 * high
     return score
 
@@ -81,18 +88,22 @@ def _mean(scores: Iterable[CategoryScore]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def score_verdicts(rows: Iterable[tuple[str, str, Verdict]], categories: list[str]) -> Scores:
-    """Scores from (category, language, verdict) rows; categories keep the suite's order."""
+def score_verdicts(
+    rows: Iterable[tuple[str, str, Verdict]], categories: list[str], denominator: frozenset[Verdict] = DECIDED
+) -> Scores:
+    """Scores from (category, language, verdict) rows; categories keep the suite's order.
+
+    A score is the % of passes among the tests whose verdict is in `denominator`."""
     per_cat: dict[str, Counter[Verdict]] = defaultdict(Counter)
     per_lang: dict[str, dict[str, Counter[Verdict]]] = defaultdict(lambda: defaultdict(Counter))
     for category, language, verdict in rows:
         per_cat[category][verdict] += 1
         per_lang[language][category][verdict] += 1
     ordered = [c for c in categories if c in per_cat] + sorted(set(per_cat) - set(categories))
-    result = Scores(categories={c: _finish(per_cat[c]) for c in ordered})
+    result = Scores(categories={c: _finish(per_cat[c], denominator) for c in ordered})
     result.mean = _mean(result.categories.values())
     for lang in sorted(per_lang):
-        cats = {c: _finish(per_lang[lang][c]) for c in ordered if c in per_lang[lang]}
+        cats = {c: _finish(per_lang[lang][c], denominator) for c in ordered if c in per_lang[lang]}
         result.by_language[lang] = cats
         result.mean_by_language[lang] = _mean(cats.values())
     return result

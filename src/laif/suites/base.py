@@ -59,6 +59,16 @@ class Case:
         return judge(self.oracle, responses, self.options)
 
 
+@dataclass(frozen=True)
+class CaseRecord:
+    """One judged case, as a suite's optional `metrics` method receives it."""
+
+    case: Case
+    verdict: str
+    parsed: Any
+    responses: list[str | None]
+
+
 @runtime_checkable
 class Suite(Protocol):
     name: str
@@ -77,3 +87,13 @@ class Suite(Protocol):
     def describe(self) -> dict[str, Any]:
         """For `laif suites list`: categories, languages, counts per (category, language)."""
         ...
+
+
+# Optional members a suite may add (looked up with getattr, so older suites keep working):
+#
+#   score_over: list[str]
+#       the verdicts a score's denominator counts; default ["pass", "fail"]. The factual
+#       suite counts every answered test, so "I don't know" lowers accuracy.
+#   def metrics(self, records: list[CaseRecord]) -> dict[str, Any]
+#       suite-specific figures (accuracy, hallucination rate, flip rate, ...), stored in the
+#       run summary under "metrics" and shown in the report.

@@ -1,0 +1,250 @@
+"""The factual and multilingual suites: questions with reference answers on
+Luxembourg, the European Union and general knowledge, in four languages.
+
+- `factual`: accuracy (correct among all answers: "I don't know" is not correct)
+  and the hallucination rate (confident wrong answers among all answers), each
+  with a Wilson 95% interval, per topic and language.
+- `multilingual`: the same items in every language, with accuracy per language,
+  the gap of each language to English, cross-lingual consistency (the same
+  outcome for an item in every language) and language fidelity (the answer is
+  in the language of the question, by py3langid).
+
+The items live in `suites/data/factual/items.yaml`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import cached_property
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from laif._yaml import load_yaml, validate
+from laif.errors import BadInput
+from laif.sandbox.oracles import NumberOracle, ReferenceOracle
+from laif.sandbox.parsing import is_hedged
+from laif.sandbox.stats import wilson
+from laif.suites.base import Case, CaseRecord, PromptSpec
+
+LANGUAGES = ["en", "fr", "de", "lb"]
+TOPICS = {"luxembourg": "Luxembourg", "eu": "European Union", "general": "General knowledge"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NumberAnswer(_Strict):
+    value: float
+    tolerance: float = Field(default=0.0, ge=0)
+
+
+class Item(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    topic: str
+    answers: list[str] | None = Field(default=None, min_length=1)
+    number: NumberAnswer | None = None
+    en: str = Field(min_length=3)
+    fr: str = Field(min_length=3)
+    de: str = Field(min_length=3)
+    lb: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> Item:
+        if (self.answers is None) == (self.number is None):
+            raise ValueError("give exactly one of 'answers' (accepted aliases) or 'number' (value and tolerance)")
+        if self.topic not in TOPICS:
+            raise ValueError(f"unknown topic {self.topic!r}; choose from {', '.join(TOPICS)}")
+        return self
+
+    @property
+    def oracle(self) -> ReferenceOracle | NumberOracle:
+        if self.number is not None:
+            return NumberOracle(kind="number", value=self.number.value, tolerance=self.number.tolerance)
+        return ReferenceOracle(kind="reference", answers=list(self.answers or []))
+
+    def question(self, lang: str) -> str:
+        return str(getattr(self, lang))
+
+
+class ItemFile(_Strict):
+    version: str
+    system: dict[str, str]
+    items: list[Item] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _checks(self) -> ItemFile:
+        missing = [lang for lang in LANGUAGES if not self.system.get(lang)]
+        if missing:
+            raise ValueError(f"system: missing text for language(s) {', '.join(missing)}")
+        ids = [i.id for i in self.items]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate item id(s): {', '.join(dupes)}")
+        return self
+
+
+def _rate(k: int, n: int) -> dict[str, float | None]:
+    if not n:
+        return {"value": None, "low": None, "high": None}
+    low, high = wilson(k, n)
+    return {"value": 100.0 * k / n, "low": 100.0 * low, "high": 100.0 * high}
+
+
+def factual_figures(records: Iterable[CaseRecord]) -> dict[str, Any]:
+    """Counts, accuracy and hallucination rate (each with a 95% interval) of `records`."""
+    counts = {"correct": 0, "wrong": 0, "hallucinated": 0, "abstained": 0, "refused": 0, "unparseable": 0,
+              "errored": 0}
+    names = {"pass": "correct", "fail": "wrong", "abstained": "abstained", "refused": "refused",
+             "unparseable": "unparseable", "error": "errored"}
+    for record in records:
+        counts[names[record.verdict]] += 1
+        if record.verdict == "fail" and not any(r and is_hedged(r) for r in record.responses):
+            counts["hallucinated"] += 1
+    answers = sum(counts.values()) - counts["errored"] - counts["hallucinated"]
+    return counts | {
+        "answers": answers,
+        "accuracy": _rate(counts["correct"], answers),
+        "hallucination_rate": _rate(counts["hallucinated"], answers),
+    }
+
+
+class FactualSuite:
+    """`laif assess --suite factual`."""
+
+    name = "factual"
+    categories = list(TOPICS.values())
+    languages = LANGUAGES
+    #: Accuracy counts every answered test: abstaining, refusing or rambling is not correct.
+    score_over = ["pass", "fail", "abstained", "refused", "unparseable"]
+
+    def __init__(self, library: Path | None = None) -> None:
+        self.library = library or Path(str(files("laif.suites") / "data" / "factual" / "items.yaml"))
+
+    @cached_property
+    def _file(self) -> ItemFile:
+        if not self.library.is_file():
+            raise BadInput(f"{self.library}: the factual item file is missing")
+        return validate(ItemFile, load_yaml(self.library), self.library)
+
+    @property
+    def version(self) -> str:
+        return self._file.version
+
+    def library_hash(self) -> str:
+        return hashlib.sha256(self.library.read_bytes()).hexdigest()
+
+    def items(self, limit: int | None, seed: int) -> list[Item]:
+        """All items, or at most `limit` per topic sampled with `seed` (the same in every language)."""
+        chosen: list[Item] = []
+        for topic in TOPICS:
+            pool = [i for i in self._file.items if i.topic == topic]
+            if limit is not None and limit < len(pool):
+                rng = random.Random(f"{seed}:{self.name}:{topic}")
+                keep = set(rng.sample(range(len(pool)), limit))
+                pool = [item for n, item in enumerate(pool) if n in keep]
+            chosen.extend(pool)
+        return chosen
+
+    def _case(self, item: Item, lang: str) -> Case:
+        return Case(
+            case_id=f"{self.name}/{item.id}/{lang}",
+            suite=self.name,
+            category=TOPICS[item.topic],
+            language=lang,
+            template_id=item.id,
+            oracle=item.oracle,
+            prompts=(PromptSpec(messages=(("system", self._file.system[lang]), ("user", item.question(lang)))),),
+            provenance=f"laif factual items {self._file.version}, written for laif; topic {item.topic}",
+        )
+
+    def cases(self, languages: list[str], limit: int | None = None, seed: int = 0) -> list[Case]:
+        unknown = [lang for lang in languages if lang not in LANGUAGES]
+        if unknown:
+            raise BadInput(f"--languages: unknown language(s) {', '.join(unknown)}; choose from {','.join(LANGUAGES)}")
+        return [self._case(item, lang) for item in self.items(limit, seed) for lang in languages]
+
+    def describe(self) -> dict[str, Any]:
+        per: dict[str, dict[str, dict[str, int]]] = {}
+        for topic, label in TOPICS.items():
+            n = sum(1 for i in self._file.items if i.topic == topic)
+            per[label] = {lang: {"templates": n, "prompts": n, "cases": n} for lang in LANGUAGES}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "library_hash": self.library_hash(),
+            "categories": self.categories,
+            "languages": LANGUAGES,
+            "counts": per,
+        }
+
+    def metrics(self, records: list[CaseRecord]) -> dict[str, Any]:
+        by_lang: dict[str, list[CaseRecord]] = defaultdict(list)
+        by_topic: dict[str, list[CaseRecord]] = defaultdict(list)
+        for r in records:
+            by_lang[r.case.language].append(r)
+            by_topic[r.case.category].append(r)
+        return {
+            "kind": "factual",
+            "overall": factual_figures(records),
+            "by_language": {lang: factual_figures(by_lang[lang]) for lang in LANGUAGES if lang in by_lang},
+            "by_topic": {t: factual_figures(by_topic[t]) for t in self.categories if t in by_topic},
+        }
+
+
+class MultilingualSuite(FactualSuite):
+    """`laif assess --suite multilingual`: the factual items asked in every language."""
+
+    name = "multilingual"
+
+    def cases(self, languages: list[str], limit: int | None = None, seed: int = 0) -> list[Case]:
+        if len(languages) < 2:
+            raise BadInput("--languages: the multilingual suite compares languages; give at least two, e.g. en,lb")
+        return super().cases(languages, limit, seed)
+
+    def metrics(self, records: list[CaseRecord]) -> dict[str, Any]:
+        from laif.sandbox.langid import CANDIDATES, LIBRARY, detect
+
+        base = super().metrics(records)
+        accuracy = {lang: fig["accuracy"]["value"] for lang, fig in base["by_language"].items()}
+        english = accuracy.get("en")
+        gaps = {lang: (None if v is None or english is None else v - english) for lang, v in accuracy.items()
+                if lang != "en"}
+
+        per_item: dict[str, dict[str, str]] = defaultdict(dict)
+        for r in records:
+            if r.verdict != "error":
+                per_item[r.case.template_id][r.case.language] = r.verdict
+        compared = [v for v in per_item.values() if len(v) >= 2]
+        same = sum(1 for v in compared if len(set(v.values())) == 1)
+        all_correct = sum(1 for v in compared if set(v.values()) == {"pass"})
+
+        fidelity: dict[str, dict[str, Any]] = {}
+        for lang in base["by_language"]:
+            detected: dict[str, int] = defaultdict(int)
+            n = 0
+            for r in records:
+                if r.case.language != lang:
+                    continue
+                for text in r.responses:
+                    if text:
+                        detected[detect(text)[0]] += 1
+                        n += 1
+            fidelity[lang] = _rate(detected.get(lang, 0), n) | {"answers": n, "detected": dict(detected)}
+        return base | {
+            "kind": "multilingual",
+            "gap_to_english": gaps,
+            "consistency": {
+                "items": len(compared),
+                "same_outcome": _rate(same, len(compared)),
+                "correct_everywhere": _rate(all_correct, len(compared)),
+            },
+            "language_fidelity": fidelity,
+            "language_id": {"library": LIBRARY, "candidates": list(CANDIDATES)},
+        }
