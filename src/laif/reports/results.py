@@ -126,16 +126,17 @@ def overview_rows(store: Store) -> tuple[list[str], list[dict[str, Any]]]:
         latest[(run.model_key, run.suite)] = run
         models[run.model_key] = run.model_name
     suites = sorted({suite for _, suite in latest})
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, name in models.items():
         scores = {suite: (latest[(key, suite)].summary or {}).get("mean") for suite in suites if (key, suite) in latest}
-        values = [v for v in scores.values() if v is not None]
+        values = [float(v) for v in scores.values() if v is not None]
+        mean: float | None = sum(values) / len(values) if values else None
         rows.append({
             "model": name, "model_key": key,
             "runs": {suite: latest[(key, suite)].id for suite in suites if (key, suite) in latest},
             "languages": sorted({lang for (k, _), run in latest.items() if k == key for lang in run.languages}),
             "limit": None, "run_id": "", "categories": scores, "intervals": {},
-            "mean": sum(values) / len(values) if values else None,
+            "mean": mean,
         })
-    rows.sort(key=lambda r: -(r["mean"] if r["mean"] is not None else -1))
+    rows.sort(key=lambda r: -(r["mean"] if r["mean"] is not None else -1.0))
     return suites, rows
