@@ -146,6 +146,12 @@ class CacheRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+def _cache_put(s: Session, key: str, model_key: str, response: str) -> None:
+    """Add one cache entry in session `s` unless the key is there already."""
+    if s.get(CacheRow, key) is None:
+        s.add(CacheRow(key=key, model_key=model_key, response=response))
+
+
 def default_url() -> str:
     if os.environ.get("LAIF_DB_URL"):
         return os.environ["LAIF_DB_URL"]
@@ -257,8 +263,8 @@ class Store:
                 s.delete(old)
                 s.flush()
             s.add(exchange)
-            if cache_model_key and exchange.response is not None and s.get(CacheRow, exchange.cache_key) is None:
-                s.add(CacheRow(key=exchange.cache_key, model_key=cache_model_key, response=exchange.response))
+            if cache_model_key and exchange.response is not None:
+                _cache_put(s, exchange.cache_key, cache_model_key, exchange.response)
 
     def exchanges(self, run_id: str) -> list[ExchangeRow]:
         with self.session() as s:
@@ -267,29 +273,28 @@ class Store:
     def remember(self, key: str, model_key: str, response: str) -> None:
         """Put one answer in the cache (no-op when the key is there already)."""
         with self.session() as s:
-            if s.get(CacheRow, key) is None:
-                s.add(CacheRow(key=key, model_key=model_key, response=response))
+            _cache_put(s, key, model_key, response)
 
-    # --- verdicts -----------------------------------------------------------
-    def replace_verdicts(self, run_id: str, rows: list[VerdictRow]) -> None:
+    # --- verdicts and the judge model's readings ------------------------------
+    def _replace(self, table: type[VerdictRow] | type[JudgeRow], run_id: str, rows: list[Any]) -> None:
         with self.session() as s:
-            for old in s.scalars(select(VerdictRow).where(VerdictRow.run_id == run_id)):
+            for old in s.scalars(select(table).where(table.run_id == run_id)):
                 s.delete(old)
             s.flush()
             s.add_all(rows)
+
+    def _of_run(self, table: type[VerdictRow] | type[JudgeRow], run_id: str) -> list[Any]:
+        with self.session() as s:
+            return list(s.scalars(select(table).where(table.run_id == run_id).order_by(table.id)))
+
+    def replace_verdicts(self, run_id: str, rows: list[VerdictRow]) -> None:
+        self._replace(VerdictRow, run_id, rows)
 
     def verdicts(self, run_id: str) -> list[VerdictRow]:
-        with self.session() as s:
-            return list(s.scalars(select(VerdictRow).where(VerdictRow.run_id == run_id).order_by(VerdictRow.id)))
+        return self._of_run(VerdictRow, run_id)
 
-    # --- judge model --------------------------------------------------------
     def replace_judgements(self, run_id: str, rows: list[JudgeRow]) -> None:
-        with self.session() as s:
-            for old in s.scalars(select(JudgeRow).where(JudgeRow.run_id == run_id)):
-                s.delete(old)
-            s.flush()
-            s.add_all(rows)
+        self._replace(JudgeRow, run_id, rows)
 
     def judgements(self, run_id: str) -> list[JudgeRow]:
-        with self.session() as s:
-            return list(s.scalars(select(JudgeRow).where(JudgeRow.run_id == run_id).order_by(JudgeRow.id)))
+        return self._of_run(JudgeRow, run_id)
