@@ -153,29 +153,20 @@ def _table(title: str, summary: dict[str, Any]) -> Table:
 async def _judge_model_agreement(lines: list[LabelledLine], spec: str, api_key_env: str | None,
                                  db: str | None) -> dict[str, Any]:
     from laif.models import EndpointOptions, open_model
+    from laif.sandbox.asking import RunSettings
     from laif.sandbox.judge_model import JudgeItem, JudgeModel
-    from laif.sandbox.limiter import AdaptiveLimiter
-    from laif.sandbox.runner import RunSettings, ask
     from laif.store import Store
 
     store = Store(db)
     adapter = open_model(spec, EndpointOptions(api_key_env=api_key_env))
     try:
-        identity = await adapter.identity()
-        model = JudgeModel(adapter, identity)
-        settings = RunSettings(params=JudgeModel.PARAMS)
+        model = JudgeModel(adapter, await adapter.identity())
         items = []
         for line in lines:
             got = judge(line.oracle, line.answers(), line.options)
             items.append(JudgeItem(line.id, line.oracle, ["(not shown)"] * len(line.answers()), line.answers(),
                                    line.options, got.verdict.value))
-
-        async def ask_judge(messages: Any, limiter: AdaptiveLimiter) -> Any:
-            return await ask(adapter, messages, settings, limiter)
-
-        outcomes, summary = await model.judge_items(
-            items, cached=store.cached, remember=lambda k, t: store.remember(k, identity.key, t), ask=ask_judge
-        )
+        outcomes, summary = await model.judge_items(items, store, RunSettings())
     finally:
         await adapter.aclose()
     labels = {line.id: line.expected.value for line in lines}

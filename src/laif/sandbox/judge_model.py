@@ -10,14 +10,14 @@ is stored. The judge must be a different model from the one under test.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from laif.errors import BadInput
 from laif.models.base import GenerationParams, Message, ModelAdapter, ModelIdentity, cache_key
+from laif.sandbox.asking import RunSettings, ask, drain
 from laif.sandbox.limiter import AdaptiveLimiter
 from laif.sandbox.oracles import (
     AnyOracle,
@@ -30,6 +30,7 @@ from laif.sandbox.oracles import (
     reference_options,
 )
 from laif.sandbox.parsing import normalise
+from laif.store import Store
 
 #: Version of the judge prompts below; part of every judge cache key.
 JUDGE_PROMPT_VERSION = "1"
@@ -191,47 +192,42 @@ class JudgeModel:
     async def judge_items(
         self,
         items: Iterable[JudgeItem],
-        *,
-        cached: Callable[[list[str]], dict[str, str]],
-        remember: Callable[[str, str], None],
-        ask: Callable[[list[Message], AdaptiveLimiter], Any],
+        store: Store,
+        settings: RunSettings,
         progress: Callable[[int, int], None] | None = None,
     ) -> tuple[list[JudgeOutcome], JudgeSummary]:
-        """Judge every item; the caller supplies the cache (`cached`, `remember`) and `ask`."""
+        """Judge every item: replies come from `store`'s cache or from the judge, asked
+        with `settings`' retries and timeout (and the judge's own generation parameters)."""
         items = list(items)
+        settings = replace(settings, params=self.PARAMS)
         summary = JudgeSummary(self.identity.name, self.identity.key)
         plan = [(item, item.requests()) for item in items]
         wanted: dict[str, list[Message]] = {}
         for _item, requests in plan:
             for _r, _t, messages in requests:
                 wanted.setdefault(self.key_for(messages), messages)
-        replies: dict[str, str | None] = dict(cached(list(wanted)))
+        replies: dict[str, str | None] = dict(store.cached(list(wanted)))
         summary.from_cache = len(replies)
         todo = [k for k in wanted if k not in replies]
         done, total = len(replies), len(wanted)
         if progress:
             progress(done, total)
         limiter = AdaptiveLimiter(self.adapter.max_concurrency, adaptive=True)
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        for key in todo:
-            queue.put_nowait(key)
 
-        async def worker() -> None:
+        async def read_again(key: str) -> None:
             nonlocal done
-            while not queue.empty():
-                key = queue.get_nowait()
-                text, error, _attempts, _latency = await ask(wanted[key], limiter)
-                replies[key] = text
-                summary.asked += 1
-                if text is None:
-                    summary.errored += 1
-                else:
-                    remember(key, text)
-                done += 1
-                if progress:
-                    progress(done, total)
+            text, _error, _attempts, _latency = await ask(self.adapter, wanted[key], settings, limiter)
+            replies[key] = text
+            summary.asked += 1
+            if text is None:
+                summary.errored += 1
+            else:
+                store.remember(key, self.identity.key, text)
+            done += 1
+            if progress:
+                progress(done, total)
 
-        await asyncio.gather(*(worker() for _ in range(min(len(todo), limiter.max_limit))))
+        await drain(todo, limiter.max_limit, read_again)
 
         outcomes: list[JudgeOutcome] = []
         for item, requests in plan:

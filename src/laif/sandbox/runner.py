@@ -10,31 +10,24 @@ every answer the moment it arrives, and turns answers into verdicts and scores.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import platform
-import random
 import sys
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from laif import __version__
-from laif.errors import ModelUnreachable
 from laif.models.base import (
-    BadResponse,
-    GenerationParams,
-    Message,
     ModelAdapter,
     ModelIdentity,
-    TransientModelError,
     cache_key,
 )
+from laif.sandbox.asking import RunSettings, ask, drain
 from laif.sandbox.judge_model import JudgeItem, JudgeModel, JudgeSummary
 from laif.sandbox.limiter import AdaptiveLimiter
 from laif.sandbox.oracles import Verdict
@@ -42,22 +35,7 @@ from laif.sandbox.scoring import DECIDED, Scores, score_verdicts
 from laif.store import ExchangeRow, JudgeRow, RunRow, Store, VerdictRow
 from laif.suites.base import Case, CaseRecord, PromptSpec, Suite
 
-
-@dataclass(frozen=True)
-class RunSettings:
-    """How to run: what to ask is the suite's business, how to ask is here."""
-
-    languages: tuple[str, ...] = ("en", "fr", "de", "lb")
-    limit: int | None = None
-    seed: int = 0
-    params: GenerationParams = field(default_factory=GenerationParams)
-    retries: int = 4
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
-    request_timeout: float = 120.0
-    adaptive: bool = True
-    #: Start a new run even if an unfinished one with the same spec exists.
-    fresh: bool = False
+__all__ = ["RunOutcome", "RunSettings", "Runner", "ask", "spec_hash"]
 
 
 @dataclass
@@ -101,43 +79,6 @@ def spec_hash(suite: Suite, identity: ModelIdentity, settings: RunSettings) -> s
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-async def ask(
-    model: ModelAdapter, messages: list[Message], s: RunSettings, limiter: AdaptiveLimiter
-) -> tuple[str | None, str | None, int, float]:
-    """Ask once, retrying as `s` says: (response, error, attempts, latency).
-
-    Raises ModelUnreachable when the retries run out on transient errors; a
-    response that stays unreadable comes back as an error string instead."""
-    last: Exception | None = None
-    for attempt in range(s.retries + 1):
-        await limiter.acquire()
-        started = time.perf_counter()
-        throttled = False
-        latency: float | None = None
-        try:
-            completion = await asyncio.wait_for(model.complete(messages, s.params), timeout=s.request_timeout)
-            latency = time.perf_counter() - started
-            return completion.text, None, attempt + 1, latency
-        except TimeoutError:
-            last = TransientModelError(f"no answer within {s.request_timeout:g} s")
-        except TransientModelError as exc:
-            last = exc
-            throttled = exc.status == 429
-        finally:
-            await limiter.release(latency, throttled=throttled)
-        if attempt < s.retries:
-            retry_after = getattr(last, "retry_after", None)
-            delay = retry_after if retry_after is not None else s.backoff_base * 2**attempt
-            delay = min(s.backoff_max, delay) * (1.0 if retry_after is not None else random.uniform(0.5, 1.5))
-            await asyncio.sleep(delay)
-    if isinstance(last, BadResponse):
-        return None, f"unreadable response after {s.retries + 1} attempts: {last}", s.retries + 1, 0.0
-    raise ModelUnreachable(
-        f"{model.spec}: no answer after {s.retries + 1} attempts ({last})",
-        hint="check that the endpoint is up; run the same command again to resume",
-    )
-
-
 @dataclass
 class _Work:
     prompt: PromptSpec
@@ -163,9 +104,6 @@ class Runner:
         self.judge = judge
         #: Called with "asking" or "judging" when the work changes.
         self.on_phase: Callable[[str], None] | None = None
-
-    async def _ask(self, limiter: AdaptiveLimiter, work: _Work) -> tuple[str | None, str | None, int, float]:
-        return await ask(self.model, work.prompt.message_list, self.settings, limiter)
 
     def _exchange(self, run_id: str, work: _Work, **fields: Any) -> ExchangeRow:
         messages = work.prompt.message_list
@@ -248,38 +186,25 @@ class Runner:
 
         limiter = AdaptiveLimiter(self.model.max_concurrency, adaptive=s.adaptive)
         asked = errored = 0
-        queue: asyncio.Queue[_Work] = asyncio.Queue()
-        for w in remaining:
-            queue.put_nowait(w)
 
-        async def worker() -> None:
+        async def answer(w: _Work) -> None:
             nonlocal asked, errored, done
-            while True:
-                try:
-                    w = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                response, error, attempts, latency = await self._ask(limiter, w)
-                self.store.record_exchange(
-                    self._exchange(
-                        run.id, w, response=response, error=error, source="model",
-                        attempts=attempts, latency_s=latency,
-                    ),
-                    cache_model_key=identity.key,
-                )
-                asked += 1
-                errored += error is not None
-                done += 1
-                if progress:
-                    progress(done, total)
+            response, error, attempts, latency = await ask(self.model, w.prompt.message_list, s, limiter)
+            self.store.record_exchange(
+                self._exchange(
+                    run.id, w, response=response, error=error, source="model", attempts=attempts, latency_s=latency,
+                ),
+                cache_model_key=identity.key,
+            )
+            asked += 1
+            errored += error is not None
+            done += 1
+            if progress:
+                progress(done, total)
 
-        workers = [asyncio.create_task(worker()) for _ in range(min(len(remaining), limiter.max_limit))]
         try:
-            await asyncio.gather(*workers)
+            await drain(remaining, limiter.max_limit, answer)
         except BaseException:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
             self.store.update_run(run.id, status="incomplete")
             raise
         scores = self.finish(run.id, cases)
@@ -360,20 +285,8 @@ class Runner:
                     verdict=row.verdict,
                 )
             )
-        settings = replace(self.settings, params=JudgeModel.PARAMS)
-        adapter = judge_model.adapter
         key = judge_model.identity.key
-
-        async def ask_judge(messages: list[Message], limiter: AdaptiveLimiter) -> tuple[str | None, str | None, int, float]:
-            return await ask(adapter, messages, settings, limiter)
-
-        outcomes, summary = await judge_model.judge_items(
-            items,
-            cached=self.store.cached,
-            remember=lambda k, text: self.store.remember(k, key, text),
-            ask=ask_judge,
-            progress=progress,
-        )
+        outcomes, summary = await judge_model.judge_items(items, self.store, self.settings, progress)
         self.store.replace_judgements(
             run_id,
             [
