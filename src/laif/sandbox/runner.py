@@ -207,29 +207,32 @@ class Runner:
         except BaseException:
             self.store.update_run(run.id, status="incomplete")
             raise
-        scores = self.finish(run.id, cases)
+        scores, records = self.finish(run.id, cases)
         if judge_model is not None:
             if self.on_phase:
                 self.on_phase("judging")
-            await self.second_opinion(judge_model, run.id, cases, progress)
+            await self.second_opinion(judge_model, run.id, records, progress)
         final = self.store.get_run(run.id)
         assert final is not None
         return RunOutcome(final, scores, previous is not None, asked, from_cache, total - len(todo), errored)
 
-    def finish(self, run_id: str, cases: list[Case]) -> Scores:
+    def finish(self, run_id: str, cases: list[Case]) -> tuple[Scores, list[CaseRecord]]:
         """Judge every case from the stored answers and write verdicts and the summary."""
         answers = {e.prompt_id: e for e in self.store.exchanges(run_id)}
         rows: list[VerdictRow] = []
+        records: list[CaseRecord] = []
         for case in cases:
             exchanges = [answers.get(p.prompt_id) for p in case.prompts]
+            responses = [e.response if e is not None else None for e in exchanges]
             missing = [e for e in exchanges if e is None or e.response is None]
             if missing:
                 errors = [e.error for e in missing if e is not None and e.error]
                 verdict, parsed = Verdict.ERROR, None
                 reason = errors[0] if errors else "no answer stored"
             else:
-                judgement = case.judge([e.response for e in exchanges if e is not None and e.response is not None])
+                judgement = case.judge([r for r in responses if r is not None])
                 verdict, parsed, reason = judgement.verdict, judgement.parsed, judgement.reason
+            records.append(CaseRecord(case, verdict.value, parsed, responses))
             rows.append(
                 VerdictRow(
                     run_id=run_id,
@@ -254,37 +257,27 @@ class Runner:
         summary = scores.as_dict() | {"score_over": sorted(v.value for v in denominator)}
         metrics = getattr(self.suite, "metrics", None)
         if callable(metrics):
-            records = [
-                CaseRecord(case, row.verdict, row.parsed, [answers[p.prompt_id].response if p.prompt_id in answers
-                                                           else None for p in case.prompts])
-                for case, row in zip(cases, rows, strict=True)
-            ]
             summary["metrics"] = metrics(records)
         self.store.update_run(run_id, status="complete", finished_at=datetime.now(UTC), summary=summary)
-        return scores
+        return scores, records
 
     async def second_opinion(
-        self, judge_model: JudgeModel, run_id: str, cases: list[Case], progress: Progress | None = None
+        self, judge_model: JudgeModel, run_id: str, records: list[CaseRecord], progress: Progress | None = None
     ) -> JudgeSummary:
-        """Have the judge model read every judged case again; store and summarise its agreement."""
-        verdicts = {v.case_id: v for v in self.store.verdicts(run_id)}
-        answers = {e.prompt_id: e.response for e in self.store.exchanges(run_id)}
-        items: list[JudgeItem] = []
-        for case in cases:
-            row = verdicts.get(case.case_id)
-            responses = [answers.get(p.prompt_id) for p in case.prompts]
-            if row is None or row.verdict == Verdict.ERROR.value or any(r is None for r in responses):
-                continue
-            items.append(
-                JudgeItem(
-                    key=case.case_id,
-                    oracle=case.oracle,
-                    questions=[p.text for p in case.prompts],
-                    responses=[r for r in responses if r is not None],
-                    options=case.options,
-                    verdict=row.verdict,
-                )
+        """Have the judge model read every judged case (as `finish` returned them) again;
+        store and summarise its agreement."""
+        items = [
+            JudgeItem(
+                key=r.case.case_id,
+                oracle=r.case.oracle,
+                questions=[p.text for p in r.case.prompts],
+                responses=[text for text in r.responses if text is not None],
+                options=r.case.options,
+                verdict=r.verdict,
             )
+            for r in records
+            if r.verdict != Verdict.ERROR.value  # an error verdict means an answer is missing
+        ]
         key = judge_model.identity.key
         outcomes, summary = await judge_model.judge_items(items, self.store, self.settings, progress)
         self.store.replace_judgements(
