@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import typer
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -40,18 +40,26 @@ class JudgeLine(BaseModel):
         return [self.response] if self.response is not None else list(self.responses or [])
 
 
-def judge_line(raw: str) -> dict[str, Any]:
-    """Judge one JSONL line; raises ValueError with a readable message on bad input."""
+L = TypeVar("L", bound=BaseModel)
+
+
+def parse_line(raw: str, model: type[L]) -> L:
+    """One JSONL line as `model`; raises ValueError naming the field on bad input."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from exc
     try:
-        line = JudgeLine.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "line"
         raise ValueError(f"{field}: {first['msg']}") from exc
+
+
+def judge_line(raw: str) -> dict[str, Any]:
+    """Judge one JSONL line; raises ValueError with a readable message on bad input."""
+    line = parse_line(raw, JudgeLine)
     verdict = judge(line.oracle, line.answers(), line.options)
     return {"id": line.id, "verdict": verdict.verdict.value, "parsed": verdict.parsed, "reason": verdict.reason}
 

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 
 from laif.cli._common import err, out
-from laif.cli.judge import JudgeLine
+from laif.cli.judge import JudgeLine, parse_line
 from laif.errors import EXIT_GATE, BadInput
 from laif.sandbox.oracles import Verdict, judge
 
@@ -54,13 +53,9 @@ def load_labelled(path: Path) -> list[LabelledLine]:
         if not raw.strip():
             continue
         try:
-            lines.append(LabelledLine.model_validate(json.loads(raw)))
-        except json.JSONDecodeError as exc:
-            raise BadInput(f"{path}:{number}: not JSON ({exc.msg} at column {exc.colno})") from exc
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "line"
-            raise BadInput(f"{path}:{number}: {where}: {first['msg']}") from exc
+            lines.append(parse_line(raw, LabelledLine))
+        except ValueError as exc:
+            raise BadInput(f"{path}:{number}: {exc}") from exc
     if not lines:
         raise BadInput(f"{path}: no labelled lines")
     return lines
