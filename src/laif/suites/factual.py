@@ -99,19 +99,21 @@ def _rate(k: int, n: int) -> dict[str, float | None]:
 
 def factual_figures(records: Iterable[CaseRecord]) -> dict[str, Any]:
     """Counts, accuracy and hallucination rate (each with a 95% interval) of `records`."""
-    counts = {"correct": 0, "wrong": 0, "hallucinated": 0, "abstained": 0, "refused": 0, "unparseable": 0,
-              "errored": 0}
+    records = list(records)
+    counts = {"correct": 0, "wrong": 0, "abstained": 0, "refused": 0, "unparseable": 0, "errored": 0}
     names = {"pass": "correct", "fail": "wrong", "abstained": "abstained", "refused": "refused",
              "unparseable": "unparseable", "error": "errored"}
     for record in records:
         counts[names[record.verdict]] += 1
-        if record.verdict == "fail" and not any(r and is_hedged(r) for r in record.responses):
-            counts["hallucinated"] += 1
-    answers = sum(counts.values()) - counts["errored"] - counts["hallucinated"]
+    hallucinated = sum(
+        1 for r in records if r.verdict == "fail" and not any(text and is_hedged(text) for text in r.responses)
+    )
+    answers = len(records) - counts["errored"]
     return counts | {
+        "hallucinated": hallucinated,
         "answers": answers,
         "accuracy": _rate(counts["correct"], answers),
-        "hallucination_rate": _rate(counts["hallucinated"], answers),
+        "hallucination_rate": _rate(hallucinated, answers),
     }
 
 
