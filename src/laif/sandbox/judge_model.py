@@ -32,7 +32,8 @@ from laif.sandbox.oracles import (
 from laif.sandbox.parsing import normalise
 from laif.store import Store
 
-#: Version of the judge prompts below; part of every judge cache key.
+#: Version of the judge prompts below, recorded with every judged run. (The prompts'
+#: text is in every judge cache key, so changing them asks the judge again.)
 JUDGE_PROMPT_VERSION = "1"
 
 _SYSTEM = (
@@ -201,11 +202,11 @@ class JudgeModel:
         items = list(items)
         settings = replace(settings, params=self.PARAMS)
         summary = JudgeSummary(self.identity.name, self.identity.key)
-        plan = [(item, item.requests()) for item in items]
+        plan = [(item, [(r, t, self.key_for(m), m) for r, t, m in item.requests()]) for item in items]
         wanted: dict[str, list[Message]] = {}
         for _item, requests in plan:
-            for _r, _t, messages in requests:
-                wanted.setdefault(self.key_for(messages), messages)
+            for _r, _t, key, messages in requests:
+                wanted.setdefault(key, messages)
         replies: dict[str, str | None] = dict(store.cached(list(wanted)))
         summary.from_cache = len(replies)
         todo = [k for k in wanted if k not in replies]
@@ -233,8 +234,8 @@ class JudgeModel:
         for item, requests in plan:
             readings: dict[tuple[str, str], tuple[str, Any]] = {}
             raw: list[str | None] = []
-            for response, answer_type, messages in requests:
-                reply = replies.get(self.key_for(messages))
+            for response, answer_type, key, _messages in requests:
+                reply = replies.get(key)
                 raw.append(reply)
                 readings[(response, answer_type)] = (
                     ("unparseable", None) if reply is None else read_judge_reply(reply, answer_type, item.options)
