@@ -2,10 +2,11 @@
 
 import json
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
-from laif.sandbox.oracles import ReferenceOracle, Verdict, judge
+from laif.sandbox.oracles import AnyOracle, ReferenceOracle, Verdict, judge
 
 from .conftest import run_laif
 
@@ -50,7 +51,8 @@ def test_shipped_labelled_set_meets_the_targets() -> None:
     overall = report["splits"]["all"]
     assert overall["total"] >= 300
     assert overall["overall"] >= 97.0
-    assert set(overall["cells"]) == {"expected", "number", "same", "reference"}
+    every_kind = {get_args(cls.model_fields["kind"].annotation)[0] for cls in get_args(AnyOracle)}
+    assert set(overall["cells"]) == every_kind == {"expected", "number", "same", "reference", "stable", "guard"}
     for kind, cells in overall["cells"].items():
         assert set(cells) == {"en", "fr", "de", "lb"}, kind
         for lang, cell in cells.items():
@@ -95,3 +97,22 @@ def test_bad_labelled_file_names_file_line_and_field(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{path}:2: expected" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_judge_model_agreement_on_labelled_lines(llama_server: str, tmp_path: Path) -> None:
+    """`laif oracles accuracy --judge-model` with a real model behind llama.cpp's server, on a
+    few shipped lines of every kind (the guard lines are left to the oracle)."""
+    shipped = [json.loads(x) for x in (Path(__file__).parent.parent / "src/laif/data/labelled/responses.jsonl")
+               .read_text(encoding="utf-8").splitlines()]
+    chosen: list[dict[str, object]] = []
+    for kind in ("expected", "number", "same", "reference", "stable", "guard"):
+        chosen += [x for x in shipped if x["oracle"]["kind"] == kind and x["language"] == "en"][:2]
+    path = tmp_path / "few.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in chosen), encoding="utf-8")
+    result = run_laif("oracles", "accuracy", "--input", str(path), "--json", "--judge-model",
+                      f"openai:{llama_server}#smollm2", "--db", f"sqlite:///{tmp_path / 'cache.db'}")
+    assert result.returncode == 0, result.stderr
+    judged = json.loads(result.stdout)["judge_model"]
+    assert judged["judged"] == 10 and judged["not_read"] == 2
+    assert judged["asked"] + judged["from_cache"] >= 10 and judged["errored"] == 0
+    assert 0 <= judged["agreed"] <= 10

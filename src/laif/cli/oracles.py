@@ -149,7 +149,7 @@ async def _judge_model_agreement(lines: list[LabelledLine], spec: str, api_key_e
                                  db: str | None) -> dict[str, Any]:
     from laif.models import EndpointOptions, open_model
     from laif.sandbox.asking import RunSettings
-    from laif.sandbox.judge_model import JudgeItem, JudgeModel
+    from laif.sandbox.judge_model import JudgeItem, JudgeModel, judge_reads
     from laif.store import Store
 
     store = Store(db)
@@ -158,6 +158,8 @@ async def _judge_model_agreement(lines: list[LabelledLine], spec: str, api_key_e
         model = JudgeModel(adapter, await adapter.identity())
         items = []
         for line in lines:
+            if not judge_reads(line.oracle):
+                continue
             got = judge(line.oracle, line.answers(), line.options)
             items.append(JudgeItem(line.id, line.oracle, ["(not shown)"] * len(line.answers()), line.answers(),
                                    line.options, got.verdict.value))
@@ -166,7 +168,10 @@ async def _judge_model_agreement(lines: list[LabelledLine], spec: str, api_key_e
         await adapter.aclose()
     labels = {line.id: line.expected.value for line in lines}
     right = sum(1 for o in outcomes if o.verdict == labels[o.key])
-    return summary.as_dict() | {"accuracy_against_labels": 100.0 * right / len(outcomes) if outcomes else None}
+    return summary.as_dict() | {
+        "accuracy_against_labels": 100.0 * right / len(outcomes) if outcomes else None,
+        "not_read": len(lines) - len(items),
+    }
 
 
 @oracles_app.command("accuracy")

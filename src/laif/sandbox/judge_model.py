@@ -21,8 +21,10 @@ from laif.sandbox.asking import RunSettings, ask, drain
 from laif.sandbox.limiter import AdaptiveLimiter
 from laif.sandbox.oracles import (
     AnyOracle,
+    GuardOracle,
     Judgement,
     ReferenceOracle,
+    StableOracle,
     Verdict,
     answer_type_for,
     judge,
@@ -91,6 +93,12 @@ def read_judge_reply(text: str, answer_type: str, options: dict[str, str] | None
     return ("unparseable", None) if status == "refused" else (status, value)
 
 
+def judge_reads(oracle: AnyOracle) -> bool:
+    """Whether a judge model has anything to read for this oracle: a guard (leak) check
+    is a string match with nothing to interpret, so it is left to the oracle alone."""
+    return not isinstance(oracle, GuardOracle)
+
+
 @dataclass(frozen=True)
 class JudgeItem:
     """One case to read again: the oracle, the question(s) and the answer(s)."""
@@ -102,14 +110,22 @@ class JudgeItem:
     options: dict[str, str] | None
     verdict: str  # the deterministic verdict
 
-    def requests(self) -> list[tuple[str, str, list[Message]]]:
-        """(response, answer_type, messages) per answer."""
+    def shown_options(self, index: int) -> dict[str, str] | None:
+        """The options (or accepted answers) the judge sees with answer `index`."""
+        if isinstance(self.oracle, ReferenceOracle):
+            return reference_options(self.oracle)
+        if isinstance(self.oracle, StableOracle):
+            return self.oracle.option_sets[index] if self.oracle.answer == "choice" else reference_options(self.oracle)
+        return self.options
+
+    def requests(self) -> list[tuple[str, str, dict[str, str] | None, list[Message]]]:
+        """(response, answer_type, options shown, messages) per answer."""
         answer_type = answer_type_for(self.oracle, self.responses, self.options)
-        shown = reference_options(self.oracle) if isinstance(self.oracle, ReferenceOracle) else self.options
-        return [
-            (r, answer_type, judge_messages(q, r, answer_type, shown))
-            for q, r in zip(self.questions, self.responses, strict=True)
-        ]
+        out = []
+        for index, (q, r) in enumerate(zip(self.questions, self.responses, strict=True)):
+            shown = self.shown_options(index)
+            out.append((r, answer_type, shown, judge_messages(q, r, answer_type, shown)))
+        return out
 
 
 @dataclass
@@ -202,10 +218,10 @@ class JudgeModel:
         items = list(items)
         settings = replace(settings, params=self.PARAMS)
         summary = JudgeSummary(self.identity.name, self.identity.key)
-        plan = [(item, [(r, t, self.key_for(m), m) for r, t, m in item.requests()]) for item in items]
+        plan = [(item, [(r, t, o, self.key_for(m), m) for r, t, o, m in item.requests()]) for item in items]
         wanted: dict[str, list[Message]] = {}
         for _item, requests in plan:
-            for _r, _t, key, messages in requests:
+            for _r, _t, _o, key, messages in requests:
                 wanted.setdefault(key, messages)
         replies: dict[str, str | None] = dict(store.cached(list(wanted)))
         summary.from_cache = len(replies)
@@ -232,22 +248,22 @@ class JudgeModel:
 
         outcomes: list[JudgeOutcome] = []
         for item, requests in plan:
-            readings: dict[tuple[str, str], tuple[str, Any]] = {}
+            readings: dict[tuple[str, str, str], tuple[str, Any]] = {}
             raw: list[str | None] = []
-            for response, answer_type, key, _messages in requests:
+            for response, answer_type, shown, key, _messages in requests:
                 reply = replies.get(key)
                 raw.append(reply)
-                readings[(response, answer_type)] = (
-                    ("unparseable", None) if reply is None else read_judge_reply(reply, answer_type, item.options)
+                readings[(response, answer_type, repr(shown))] = (
+                    ("unparseable", None) if reply is None else read_judge_reply(reply, answer_type, shown)
                 )
 
             def reader(
                 text: str,
                 answer_type: str,
-                _options: dict[str, str] | None,
-                r: dict[tuple[str, str], tuple[str, Any]] = readings,
+                options: dict[str, str] | None,
+                r: dict[tuple[str, str, str], tuple[str, Any]] = readings,
             ) -> tuple[str, Any]:
-                return r[(text, answer_type)]
+                return r[(text, answer_type, repr(options))]
 
             if any(reply is None for reply in raw):
                 judgement = Judgement(Verdict.ERROR, None, "the judge model gave no readable reply")

@@ -263,26 +263,33 @@ _CHOICE_PATTERNS = [
 _CLOSING_LABEL = re.compile(r"(?<![\w'])([a-e])\)")
 
 
+def _option_hits(norm: str, options: dict[str, str]) -> list[str]:
+    """Labels of the options whose text the answer states (as whole words, accents ignored)."""
+    plain = strip_accents(norm)
+    hits = []
+    for label, option in options.items():
+        wanted = strip_accents(normalise(option)) if option else ""
+        if wanted and re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)", plain):
+            hits.append(label)
+    return hits
+
+
 def parse_choice(text: str, options: dict[str, str] | None = None) -> str | None:
-    """A choice label ('a', 'b', ...) from a letter or, failing that, from the option's text."""
+    """A choice label ('a', 'b', ...) from a letter or, failing that, from the option's text.
+
+    A letter that contradicts the one option text the answer states ("(c) 690" when
+    (c) is 420) reads as no answer: which of the two the model meant is not knowable."""
     norm = normalise(text)
     labels = set(options) if options else set("abcde")
     found = {m.group(1) for pattern in _CHOICE_PATTERNS for m in pattern.finditer(norm)} & labels
     found |= {m.group(1) for m in _CLOSING_LABEL.finditer(norm)} & labels
+    hits = _option_hits(norm, options) if options else []
     if len(found) == 1:
-        return found.pop()
+        label = found.pop()
+        return None if len(hits) == 1 and hits[0] != label else label
     if len(found) > 1:
         return None
-    if options:
-        plain = strip_accents(norm)
-        hits = [
-            label
-            for label, option in options.items()
-            if option and strip_accents(normalise(option)) in plain
-        ]
-        if len(hits) == 1:
-            return hits[0]
-    return None
+    return hits[0] if len(hits) == 1 else None
 
 
 # --- numbers ------------------------------------------------------------------

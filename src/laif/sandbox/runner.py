@@ -28,7 +28,7 @@ from laif.models.base import (
     cache_key,
 )
 from laif.sandbox.asking import RunSettings, ask, drain
-from laif.sandbox.judge_model import JudgeItem, JudgeModel, JudgeSummary
+from laif.sandbox.judge_model import JudgeItem, JudgeModel, JudgeSummary, judge_reads
 from laif.sandbox.limiter import AdaptiveLimiter
 from laif.sandbox.oracles import Verdict
 from laif.sandbox.scoring import DECIDED, Scores, score_verdicts
@@ -276,7 +276,8 @@ class Runner:
                 verdict=r.verdict,
             )
             for r in records
-            if r.verdict != Verdict.ERROR.value  # an error verdict means an answer is missing
+            # an error verdict means an answer is missing
+            if r.verdict != Verdict.ERROR.value and judge_reads(r.case.oracle)
         ]
         key = judge_model.identity.key
         outcomes, summary = await judge_model.judge_items(items, self.store, self.settings, progress)
@@ -292,5 +293,6 @@ class Runner:
         )
         run = self.store.get_run(run_id)
         assert run is not None
-        self.store.update_run(run_id, summary=(run.summary or {}) | {"judge": summary.as_dict()})
+        not_read = len(records) - len(items)
+        self.store.update_run(run_id, summary=(run.summary or {}) | {"judge": summary.as_dict() | {"not_read": not_read}})
         return summary
