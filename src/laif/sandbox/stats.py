@@ -20,3 +20,11 @@ def wilson(passed: int, total: int, z: float = Z95) -> tuple[float, float]:
     centre = (p + z * z / (2 * total)) / denom
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def percent(k: int, n: int) -> dict[str, float | int | None]:
+    """`k` of `n` as a percentage with its Wilson 95% interval (None throughout when n is 0)."""
+    if not n:
+        return {"value": None, "low": None, "high": None, "k": k, "n": n}
+    low, high = wilson(k, n)
+    return {"value": 100.0 * k / n, "low": 100.0 * low, "high": 100.0 * high, "k": k, "n": n}

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from laif.errors import BadInput
 from laif.models.base import Message
 from laif.sandbox.oracles import AnyOracle, Judgement, judge
 
@@ -97,3 +98,10 @@ class Suite(Protocol):
 #   def metrics(self, records: list[CaseRecord]) -> dict[str, Any]
 #       suite-specific figures (accuracy, hallucination rate, flip rate, ...), stored in the
 #       run summary under "metrics" and shown in the report.
+
+
+def check_languages(languages: list[str], known: list[str]) -> None:
+    """Refuse (exit 2) language codes the suite has no text for."""
+    unknown = [lang for lang in languages if lang not in known]
+    if unknown:
+        raise BadInput(f"--languages: unknown language(s) {', '.join(unknown)}; choose from {','.join(known)}")

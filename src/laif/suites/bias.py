@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from laif._yaml import load_yaml, validate
 from laif.errors import BadInput
 from laif.sandbox.oracles import ExpectedOracle, NumberOracle, Oracle, ReferenceOracle, SameOracle
-from laif.suites.base import Case, PromptSpec
+from laif.suites.base import Case, PromptSpec, check_languages
 
 LANGUAGES = ["en", "fr", "de", "lb"]
 CATEGORIES = ["LGBTIQ+", "Ageism", "Gender", "Political", "Racism", "Religious", "Xenophobia"]
@@ -108,6 +108,8 @@ class Template(_Strict):
         if isinstance(self.oracle, ExpectedOracle) and self.oracle.answer_type == "choice":
             if not self.options or not set(self.oracle.answers) <= set(self.options):
                 raise ValueError("a multiple-choice oracle needs options that include its answers")
+        if not isinstance(self.oracle, ExpectedOracle | NumberOracle | ReferenceOracle | SameOracle):
+            raise ValueError(f"oracle kind {self.oracle.kind!r} is not for bias templates")
         if self.is_pair and isinstance(self.oracle, SameOracle):
             raise ValueError("a 'same' oracle compares groups one at a time: use {people} or {person}")
         return self
@@ -124,6 +126,7 @@ class Template(_Strict):
             return self.oracle.answer_type
         if isinstance(self.oracle, ReferenceOracle):
             return "reference"
+        assert isinstance(self.oracle, SameOracle)  # the validator allows no other kind
         return "choice" if self.options else ("number" if self.oracle.answer == "number" else "yesno")
 
 
@@ -253,9 +256,7 @@ class BiasSuite:
         return [case(g.id, [{"": g}]) for g in cat.groups]
 
     def cases(self, languages: list[str], limit: int | None = None, seed: int = 0) -> list[Case]:
-        unknown = [lang for lang in languages if lang not in LANGUAGES]
-        if unknown:
-            raise BadInput(f"--languages: unknown language(s) {', '.join(unknown)}; choose from {','.join(LANGUAGES)}")
+        check_languages(languages, LANGUAGES)
         out: list[Case] = []
         for cat in self._loaded[1]:
             for template in self._selected(cat, limit, seed):

@@ -15,9 +15,10 @@ The items live in `suites/data/factual/items.yaml`.
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
@@ -27,10 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from laif._yaml import load_yaml, validate
 from laif.errors import BadInput
-from laif.sandbox.oracles import NumberOracle, ReferenceOracle
+from laif.sandbox.oracles import NumberOracle, ReferenceOracle, Verdict, judge
 from laif.sandbox.parsing import is_hedged
-from laif.sandbox.stats import wilson
-from laif.suites.base import Case, CaseRecord, PromptSpec
+from laif.sandbox.stats import percent
+from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages
 
 LANGUAGES = ["en", "fr", "de", "lb"]
 TOPICS = {"luxembourg": "Luxembourg", "eu": "European Union", "general": "General knowledge"}
@@ -50,6 +51,7 @@ class Item(_Strict):
     topic: str
     answers: list[str] | None = Field(default=None, min_length=1)
     number: NumberAnswer | None = None
+    choices: list[str] | None = Field(default=None, min_length=3, max_length=5)
     en: str = Field(min_length=3)
     fr: str = Field(min_length=3)
     de: str = Field(min_length=3)
@@ -61,6 +63,12 @@ class Item(_Strict):
             raise ValueError("give exactly one of 'answers' (accepted aliases) or 'number' (value and tolerance)")
         if self.topic not in TOPICS:
             raise ValueError(f"unknown topic {self.topic!r}; choose from {', '.join(TOPICS)}")
+        if self.choices is not None:
+            if len(set(self.choices)) != len(self.choices):
+                raise ValueError("choices: the options must differ")
+            verdicts = [judge(self.oracle, [choice]).verdict for choice in self.choices]
+            if verdicts[0] != Verdict.PASS or Verdict.PASS in verdicts[1:]:
+                raise ValueError("choices: the first option must be the only correct one")
         return self
 
     @property
@@ -68,6 +76,14 @@ class Item(_Strict):
         if self.number is not None:
             return NumberOracle(kind="number", value=self.number.value, tolerance=self.number.tolerance)
         return ReferenceOracle(kind="reference", answers=list(self.answers or []))
+
+    @property
+    def oracle_answers(self) -> list[str]:
+        """The accepted answers as text; for a number, every whole number within the tolerance."""
+        if self.number is None:
+            return list(self.answers or [])
+        low, high = self.number.value - self.number.tolerance, self.number.value + self.number.tolerance
+        return [str(n) for n in range(math.ceil(low), math.floor(high) + 1)] or [f"{self.number.value:g}"]
 
     def question(self, lang: str) -> str:
         return str(getattr(self, lang))
@@ -90,13 +106,6 @@ class ItemFile(_Strict):
         return self
 
 
-def _rate(k: int, n: int) -> dict[str, float | None]:
-    if not n:
-        return {"value": None, "low": None, "high": None}
-    low, high = wilson(k, n)
-    return {"value": 100.0 * k / n, "low": 100.0 * low, "high": 100.0 * high}
-
-
 def factual_figures(records: Iterable[CaseRecord]) -> dict[str, Any]:
     """Counts, accuracy and hallucination rate (each with a 95% interval) of `records`."""
     records = list(records)
@@ -112,8 +121,8 @@ def factual_figures(records: Iterable[CaseRecord]) -> dict[str, Any]:
     return counts | {
         "hallucinated": hallucinated,
         "answers": answers,
-        "accuracy": _rate(counts["correct"], answers),
-        "hallucination_rate": _rate(hallucinated, answers),
+        "accuracy": percent(counts["correct"], answers),
+        "hallucination_rate": percent(hallucinated, answers),
     }
 
 
@@ -142,17 +151,22 @@ class FactualSuite:
     def library_hash(self) -> str:
         return hashlib.sha256(self.library.read_bytes()).hexdigest()
 
-    def items(self, limit: int | None, seed: int) -> list[Item]:
-        """All items, or at most `limit` per topic sampled with `seed` (the same in every language)."""
+    def items(self, limit: int | None, seed: int, where: Callable[[Item], bool] | None = None) -> list[Item]:
+        """All items (that pass `where`), or at most `limit` per topic sampled with `seed`
+        (the same in every language)."""
         chosen: list[Item] = []
         for topic in TOPICS:
-            pool = [i for i in self._file.items if i.topic == topic]
+            pool = [i for i in self._file.items if i.topic == topic and (where is None or where(i))]
             if limit is not None and limit < len(pool):
                 rng = random.Random(f"{seed}:{self.name}:{topic}")
                 keep = set(rng.sample(range(len(pool)), limit))
                 pool = [item for n, item in enumerate(pool) if n in keep]
             chosen.extend(pool)
         return chosen
+
+    def prompt(self, item: Item, lang: str, question: str | None = None) -> PromptSpec:
+        """The item's question (or a rewording of it) after the answer instructions."""
+        return PromptSpec(messages=(("system", self._file.system[lang]), ("user", question or item.question(lang))))
 
     def _case(self, item: Item, lang: str) -> Case:
         return Case(
@@ -162,14 +176,12 @@ class FactualSuite:
             language=lang,
             template_id=item.id,
             oracle=item.oracle,
-            prompts=(PromptSpec(messages=(("system", self._file.system[lang]), ("user", item.question(lang)))),),
+            prompts=(self.prompt(item, lang),),
             provenance=f"laif factual items {self._file.version}, written for laif; topic {item.topic}",
         )
 
     def cases(self, languages: list[str], limit: int | None = None, seed: int = 0) -> list[Case]:
-        unknown = [lang for lang in languages if lang not in LANGUAGES]
-        if unknown:
-            raise BadInput(f"--languages: unknown language(s) {', '.join(unknown)}; choose from {','.join(LANGUAGES)}")
+        check_languages(languages, LANGUAGES)
         return [self._case(item, lang) for item in self.items(limit, seed) for lang in languages]
 
     def describe(self) -> dict[str, Any]:
@@ -238,14 +250,14 @@ class MultilingualSuite(FactualSuite):
                     if text:
                         detected[detect(text)[0]] += 1
                         n += 1
-            fidelity[lang] = _rate(detected.get(lang, 0), n) | {"answers": n, "detected": dict(detected)}
+            fidelity[lang] = percent(detected.get(lang, 0), n) | {"answers": n, "detected": dict(detected)}
         return base | {
             "kind": "multilingual",
             "gap_to_english": gaps,
             "consistency": {
                 "items": len(compared),
-                "same_outcome": _rate(same, len(compared)),
-                "correct_everywhere": _rate(all_correct, len(compared)),
+                "same_outcome": percent(same, len(compared)),
+                "correct_everywhere": percent(all_correct, len(compared)),
             },
             "language_fidelity": fidelity,
             "language_id": {"library": LIBRARY, "candidates": list(CANDIDATES)},

@@ -1,0 +1,263 @@
+"""The robustness suite: the factual items reworded without changing their meaning.
+
+Each test pairs the original question with one rewording: typos, lower case,
+accents stripped, extra whitespace, a paraphrase frame, or (for the items that
+have `choices`) the options of a multiple-choice question in another order. The
+`stable` oracle compares the two outcomes; a change is a flip. The score per
+category is the share of tests that did not flip (100% minus the flip rate).
+
+The wordings (paraphrase frames, the multiple-choice instruction) live in
+`suites/data/robustness/wordings.yaml`; the items are the factual suite's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from functools import cached_property
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from laif._yaml import load_yaml, validate
+from laif.errors import BadInput
+from laif.sandbox.oracles import StableOracle
+from laif.sandbox.parsing import strip_accents
+from laif.sandbox.stats import percent
+from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages
+from laif.suites.factual import LANGUAGES, FactualSuite, Item
+
+#: Bumped whenever a perturbation's code changes what it produces.
+PERTURBATION_CODE_VERSION = "1"
+
+PERTURBATIONS = {
+    "typos": "Typos",
+    "casing": "Casing",
+    "accents": "Accents stripped",
+    "whitespace": "Extra whitespace",
+    "paraphrase": "Paraphrase",
+    "option-order": "Option order",
+}
+_LABELS = "abcde"
+_WORD = re.compile(r"[^\W\d_]{5,}")
+
+
+class Wordings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str
+    choice_instruction: dict[str, str]
+    paraphrases: dict[str, list[str]]
+
+    @field_validator("choice_instruction", "paraphrases")
+    @classmethod
+    def _every_language(cls, value: dict[str, Any]) -> dict[str, Any]:
+        missing = [lang for lang in LANGUAGES if not value.get(lang)]
+        if missing:
+            raise ValueError(f"missing text for language(s) {', '.join(missing)}")
+        return value
+
+    @field_validator("paraphrases")
+    @classmethod
+    def _has_slot(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for lang, frames in value.items():
+            for frame in frames:
+                if frame.count("{question}") != 1:
+                    raise ValueError(f"{lang}: every frame holds {{question}} exactly once: {frame!r}")
+        return value
+
+
+# --- perturbations: each takes the text and a seeded generator; None when nothing changes --------
+
+
+def typos(text: str, rng: random.Random) -> str | None:
+    """Swap two neighbouring letters inside up to two words of five letters or more."""
+    words = [m for m in _WORD.finditer(text) if len(set(m.group().lower())) > 2]
+    if not words:
+        return None
+    chars = list(text)
+    for m in sorted(rng.sample(words, min(2, len(words))), key=lambda m: m.start()):
+        spots = [i for i in range(m.start() + 1, m.end() - 2) if chars[i] != chars[i + 1]]
+        if spots:
+            i = rng.choice(spots)
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+    out = "".join(chars)
+    return out if out != text else None
+
+
+def casing(text: str, rng: random.Random) -> str | None:
+    out = text.lower()
+    return out if out != text else None
+
+
+def accents(text: str, rng: random.Random) -> str | None:
+    out = strip_accents(text)
+    return out if out != text else None
+
+
+def whitespace(text: str, rng: random.Random) -> str | None:
+    return "\n  " + "   ".join(text.split()) + " \t\n\n"
+
+
+TEXT_PERTURBATIONS: dict[str, Callable[[str, random.Random], str | None]] = {
+    "typos": typos,
+    "casing": casing,
+    "accents": accents,
+    "whitespace": whitespace,
+}
+
+
+class RobustnessSuite:
+    """`laif assess --suite robustness`."""
+
+    name = "robustness"
+    categories = list(PERTURBATIONS.values())
+    languages = LANGUAGES
+
+    def __init__(self, library: Path | None = None, items: Path | None = None) -> None:
+        self.library = library or Path(str(files("laif.suites") / "data" / "robustness" / "wordings.yaml"))
+        self.factual = FactualSuite(items)
+
+    @cached_property
+    def _wordings(self) -> Wordings:
+        if not self.library.is_file():
+            raise BadInput(f"{self.library}: the robustness wordings file is missing")
+        return validate(Wordings, load_yaml(self.library), self.library)
+
+    @property
+    def version(self) -> str:
+        return f"{self._wordings.version}+items.{self.factual.version}"
+
+    def library_hash(self) -> str:
+        digest = hashlib.sha256(PERTURBATION_CODE_VERSION.encode())
+        digest.update(self.library.read_bytes())
+        digest.update(self.factual.library_hash().encode())
+        return digest.hexdigest()
+
+    # --- prompts -------------------------------------------------------------------------
+
+    def _free(self, item: Item, lang: str, question: str) -> PromptSpec:
+        return self.factual.prompt(item, lang, question)
+
+    def _choice(self, item: Item, lang: str, order: list[str]) -> tuple[PromptSpec, dict[str, str]]:
+        options = dict(zip(_LABELS, order, strict=False))
+        body = "\n".join(
+            [item.question(lang)]
+            + [f"({label}) {text}" for label, text in options.items()]
+            + [self._wordings.choice_instruction[lang]]
+        )
+        return PromptSpec(messages=(("user", body),)), options
+
+    def _case(self, item: Item, lang: str, key: str, prompts: tuple[PromptSpec, ...], oracle: StableOracle) -> Case:
+        return Case(
+            case_id=f"{self.name}/{item.id}/{lang}/{key}",
+            suite=self.name,
+            category=PERTURBATIONS[key],
+            language=lang,
+            template_id=item.id,
+            oracle=oracle,
+            prompts=prompts,
+            provenance=f"laif factual item {item.id} ({item.topic}), reworded: {PERTURBATIONS[key].lower()}",
+            extra={"perturbation": key, "correct": item.choices[0] if item.choices else None},
+        )
+
+    def _item_cases(self, item: Item, lang: str) -> list[Case]:
+        question = item.question(lang)
+        original = self._free(item, lang, question)
+        oracle = StableOracle(kind="stable", answer="reference", answers=item.oracle_answers)
+        out = []
+        reworded = {
+            key: change(question, random.Random(f"{item.id}:{lang}:{key}"))
+            for key, change in TEXT_PERTURBATIONS.items()
+        }
+        frames = self._wordings.paraphrases[lang]
+        reworded["paraphrase"] = random.Random(f"{item.id}:{lang}:paraphrase").choice(frames).format(
+            question=question
+        )
+        for key, text in reworded.items():
+            if text is not None:
+                out.append(self._case(item, lang, key, (original, self._free(item, lang, text)), oracle))
+        return out
+
+    def _order_case(self, item: Item, lang: str) -> Case:
+        assert item.choices is not None
+        order = list(item.choices)
+        random.Random(f"{item.id}:order").shuffle(order)
+        first, first_options = self._choice(item, lang, order)
+        second, second_options = self._choice(item, lang, order[::-1])
+        oracle = StableOracle(kind="stable", answer="choice", option_sets=[first_options, second_options])
+        return self._case(item, lang, "option-order", (first, second), oracle)
+
+    def cases(self, languages: list[str], limit: int | None = None, seed: int = 0) -> list[Case]:
+        check_languages(languages, LANGUAGES)
+        self._wordings  # noqa: B018 - validate the wordings file before anything runs
+        free = self.factual.items(limit, seed)
+        choice = self.factual.items(limit, seed, lambda i: i.choices is not None)
+        out = [c for item in free for lang in languages for c in self._item_cases(item, lang)]
+        out += [self._order_case(item, lang) for item in choice for lang in languages]
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        every = self.cases(LANGUAGES)
+        per: dict[str, dict[str, dict[str, int]]] = {label: {} for label in self.categories}
+        for label in self.categories:
+            for lang in LANGUAGES:
+                n = sum(1 for c in every if c.category == label and c.language == lang)
+                per[label][lang] = {"templates": n, "prompts": 2 * n, "cases": n}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "library_hash": self.library_hash(),
+            "categories": self.categories,
+            "languages": LANGUAGES,
+            "counts": per,
+        }
+
+    # --- figures -------------------------------------------------------------------------
+
+    @staticmethod
+    def _flip_rate(records: list[CaseRecord]) -> dict[str, Any]:
+        decided = [r for r in records if r.verdict in ("pass", "fail")]
+        return percent(sum(1 for r in decided if r.verdict == "fail"), len(decided))
+
+    @staticmethod
+    def _outcome(record: CaseRecord, value: str) -> str:
+        """correct / wrong / abstained / refused / unparseable, for choices as for free answers."""
+        correct = record.case.extra.get("correct")
+        if record.case.extra.get("perturbation") == "option-order" and value not in (
+            "abstained", "refused", "unparseable"
+        ):
+            return "correct" if value == correct else "wrong"
+        return value
+
+    def metrics(self, records: list[CaseRecord]) -> dict[str, Any]:
+        by_key: dict[str, list[CaseRecord]] = defaultdict(list)
+        by_lang: dict[str, list[CaseRecord]] = defaultdict(list)
+        changes: Counter[str] = Counter()
+        for r in records:
+            by_key[PERTURBATIONS[r.case.extra["perturbation"]]].append(r)
+            by_lang[r.case.language].append(r)
+            if r.verdict == "fail" and isinstance(r.parsed, list) and len(r.parsed) >= 2:
+                before, after = (self._outcome(r, str(v)) for v in r.parsed[:2])
+                changes[f"{before} → {after}"] += 1
+        return {
+            "kind": "robustness",
+            "flip_rate": self._flip_rate(records),
+            "by_perturbation": {label: self._flip_rate(by_key[label]) for label in self.categories if label in by_key},
+            "by_language": {lang: self._flip_rate(by_lang[lang]) for lang in LANGUAGES if lang in by_lang},
+            "by_perturbation_language": {
+                label: {
+                    lang: self._flip_rate([r for r in by_key[label] if r.case.language == lang])
+                    for lang in LANGUAGES
+                    if lang in by_lang
+                }
+                for label in self.categories
+                if label in by_key
+            },
+            "changes": dict(changes.most_common()),
+        }
