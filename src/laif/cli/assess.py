@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -14,7 +15,7 @@ from laif.errors import BadInput
 from laif.models import EndpointOptions, GenerationParams, open_model
 from laif.reports import leaderboard_row, render_run_report, run_results
 from laif.sandbox.runner import Runner, RunOutcome, RunSettings
-from laif.store import Store
+from laif.store import RunRow, Store
 from laif.suites import load_suite
 
 
@@ -70,12 +71,34 @@ async def _run_with_bar(runner: Runner) -> RunOutcome:
         return await runner.run(progress)
 
 
+def _suites(value: str) -> list[str]:
+    names = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    if not names:
+        raise BadInput("--suite: name at least one suite, e.g. bias or factual,multilingual")
+    return names
+
+
+def _report_judge(run: RunRow) -> None:
+    judged = (run.summary or {}).get("judge")
+    if judged:
+        agreement = judged["agreement"]
+        err.print(
+            f"judge model {judged['model']}: agrees with the oracles on {judged['agreed']}/{judged['judged']} cases"
+            + (f" ({agreement:.0f}%, kappa {judged['kappa']})" if agreement is not None else "")
+            + "; the oracles' verdicts stand"
+        )
+
+
 def assess(
     model: str = typer.Option("embedded", "--model", "-m", help="embedded, llamacpp:PATH, openai:BASE_URL#MODEL or http:URL"),
-    suite: str = typer.Option("bias", "--suite", "-s", help="Suite to run (see `laif suites list`)."),
+    suite: str = typer.Option(
+        "bias", "--suite", "-s", help="Suite(s) to run, comma-separated, e.g. factual,robustness (see `laif suites list`)."
+    ),
     languages: str = typer.Option("en,fr,de,lb", "--languages", "-l", help="Comma-separated: en,fr,de,lb"),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most N templates per category, sampled with --seed."),
-    out_dir: Path = typer.Option(Path("laif-out"), "--out", "-o", help="Folder for report.html and results.json."),
+    out_dir: Path = typer.Option(
+        Path("laif-out"), "--out", "-o", help="Folder for report.html and results.json (one subfolder per suite when several)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed for template sampling and for the model's sampler."),
     temperature: float = typer.Option(0.0, "--temperature", min=0.0),
     max_tokens: int = typer.Option(64, "--max-tokens", min=1),
@@ -92,11 +115,11 @@ def assess(
     ),
     judge_api_key_env: str | None = typer.Option(None, "--judge-api-key-env", help="Variable holding the judge's API key."),
     fresh: bool = typer.Option(False, "--fresh", help="Start a new run instead of resuming an unfinished one."),
-    as_json: bool = typer.Option(False, "--json", help="Print the leaderboard row as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the leaderboard row(s) as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Run a suite against a model; print its leaderboard row; write the HTML report and JSON results."""
-    the_suite = load_suite(suite)
+    """Run one or more suites against a model; print each leaderboard row; write the HTML report and JSON results."""
+    names = _suites(suite)
     settings = RunSettings(
         languages=_languages(languages),
         limit=limit,
@@ -107,42 +130,43 @@ def assess(
         adaptive=not fixed_concurrency,
         fresh=fresh,
     )
-    the_suite.cases(list(settings.languages), limit, seed)  # validates languages and the library up front
+    suites = {name: load_suite(name) for name in names}
+    for the_suite in suites.values():
+        the_suite.cases(list(settings.languages), limit, seed)  # validates languages and libraries up front
     store = Store(db)
-    adapter = open_model(
-        model,
-        EndpointOptions(
-            api_key_env=api_key_env, timeout=timeout, max_concurrency=concurrency,
-            request_template=request_template, response_path=response_path,
-        ),
+    endpoint = EndpointOptions(
+        api_key_env=api_key_env, timeout=timeout, max_concurrency=concurrency,
+        request_template=request_template, response_path=response_path,
     )
-    judge_adapter = None
-    if judge_model is not None:
-        judge_adapter = open_model(
-            judge_model, EndpointOptions(api_key_env=judge_api_key_env, timeout=timeout, max_concurrency=concurrency)
-        )
-    outcome = asyncio.run(_run(Runner(store, adapter, the_suite, settings, judge=judge_adapter), quiet))
-    run = outcome.run
-    verb = "resumed" if outcome.resumed else "ran"
-    err.print(
-        f"{verb} run [bold]{run.id}[/bold]: {run.total_prompts} prompts — {outcome.asked} asked, "
-        f"{outcome.from_cache} from cache, {outcome.already_answered} already answered"
-        + (f", [red]{outcome.errored} unreadable[/red]" if outcome.errored else "")
-    )
-    judged = (run.summary or {}).get("judge")
-    if judged:
-        agreement = judged["agreement"]
+    judge_endpoint = EndpointOptions(api_key_env=judge_api_key_env, timeout=timeout, max_concurrency=concurrency)
+    rows: list[dict[str, Any]] = []
+    for name, the_suite in suites.items():
+        if len(suites) > 1:
+            err.print(f"[bold]suite {name}[/bold] ({names.index(name) + 1} of {len(names)})")
+        adapter = open_model(model, endpoint)
+        judge_adapter = open_model(judge_model, judge_endpoint) if judge_model is not None else None
+        outcome = asyncio.run(_run(Runner(store, adapter, the_suite, settings, judge=judge_adapter), quiet))
+        run = outcome.run
+        verb = "resumed" if outcome.resumed else "ran"
         err.print(
-            f"judge model {judged['model']}: agrees with the oracles on {judged['agreed']}/{judged['judged']} cases"
-            + (f" ({agreement:.0f}%, kappa {judged['kappa']})" if agreement is not None else "")
-            + "; the oracles' verdicts stand"
+            f"{verb} run [bold]{run.id}[/bold]: {run.total_prompts} prompts — {outcome.asked} asked, "
+            f"{outcome.from_cache} from cache, {outcome.already_answered} already answered"
+            + (f", [red]{outcome.errored} unreadable[/red]" if outcome.errored else "")
         )
-    results = run_results(store, run.id)
-    write_atomic(out_dir / "results.json", json.dumps(results, ensure_ascii=False, indent=1))
-    write_atomic(out_dir / "report.html", render_run_report(results))
-    row = leaderboard_row(run)
+        _report_judge(run)
+        where = out_dir if len(suites) == 1 else out_dir / name
+        results = run_results(store, run.id)
+        write_atomic(where / "results.json", json.dumps(results, ensure_ascii=False, indent=1))
+        write_atomic(where / "report.html", render_run_report(results))
+        row = leaderboard_row(run) | {"suite": name}
+        rows.append(row | {"scores": run.summary})
+        if not as_json:
+            out.print(leaderboard_table([row], list(the_suite.categories), f"{name}: {run.model_name}"))
+        err.print(f"report: {where / 'report.html'}   results: {where / 'results.json'}")
     if as_json:
-        typer.echo(json.dumps(row | {"scores": run.summary}, ensure_ascii=False, indent=2))
-    else:
-        out.print(leaderboard_table([row], list(the_suite.categories), f"{suite}: {run.model_name}"))
-    err.print(f"report: {out_dir / 'report.html'}   results: {out_dir / 'results.json'}")
+        typer.echo(json.dumps(rows[0] if len(rows) == 1 else rows, ensure_ascii=False, indent=2))
+    elif len(rows) > 1:
+        means = [float(r["mean"]) for r in rows if r["mean"] is not None]
+        overview = [{"model": rows[0]["model"], "categories": {r["suite"]: r["mean"] for r in rows},
+                     "mean": sum(means) / len(means) if means else None, "intervals": {}}]
+        out.print(leaderboard_table(overview, names, "Mean score per suite"))
