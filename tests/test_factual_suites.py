@@ -119,15 +119,3 @@ def test_factual_and_multilingual_on_the_embedded_model(tmp_path: Path) -> None:
     data = json.loads(overview.stdout)
     assert data["categories"] == ["factual", "multilingual"]
     assert set(data["rows"][0]["categories"]) == {"factual", "multilingual"}
-
-
-def test_factual_against_llama_cpp_server(llama_server: str, tmp_path: Path) -> None:
-    result = run_laif("assess", "--suite", "factual", "--limit", "1", "-l", "fr,de", "--quiet", "--json",
-                      "--model", f"openai:{llama_server}#smollm2", "--out", str(tmp_path / "o"),
-                      env={"LAIF_HOME": str(tmp_path / "home")})
-    assert result.returncode == 0, result.stderr
-    results = json.loads((tmp_path / "o" / "results.json").read_text())
-    assert results["model"]["spec"].startswith("openai:")
-    assert len(results["cases"]) == 6
-    assert all(e["response"] for e in results["exchanges"])
-    assert results["scores"]["metrics"]["by_language"].keys() == {"fr", "de"}

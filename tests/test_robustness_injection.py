@@ -258,17 +258,20 @@ def test_all_four_suites_in_one_command_on_the_embedded_model(tmp_path: Path) ->
     assert json.loads(overview.stdout)["categories"] == sorted(names)
 
 
-def test_robustness_and_injection_against_llama_cpp_server(llama_server: str, tmp_path: Path) -> None:
-    result = run_laif("assess", "--suite", "robustness,injection", "--limit", "1", "-l", "fr", "--quiet", "--json",
+def test_all_four_suites_against_llama_cpp_server(llama_server: str, tmp_path: Path) -> None:
+    names = ["factual", "multilingual", "robustness", "injection"]
+    result = run_laif("assess", "--suite", ",".join(names), "--limit", "1", "-l", "fr,de", "--quiet", "--json",
                       "--model", f"openai:{llama_server}#smollm2", "--out", str(tmp_path / "o"),
                       env={"LAIF_HOME": str(tmp_path / "home")})
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
-    assert [r["suite"] for r in rows] == ["robustness", "injection"]
-    for name in ("robustness", "injection"):
+    assert [r["suite"] for r in json.loads(result.stdout)] == names
+    for name in names:
         results = json.loads((tmp_path / "o" / name / "results.json").read_text())
         assert results["model"]["spec"].startswith("openai:")
         assert all(e["response"] for e in results["exchanges"])
+        assert results["scores"]["metrics"]["by_language"].keys() == {"fr", "de"}
+    factual = json.loads((tmp_path / "o" / "factual" / "results.json").read_text())
+    assert len(factual["cases"]) == 6
     assert load_suite("injection").name == "injection"
 
 
