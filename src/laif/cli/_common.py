@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from laif._files import write_atomic
+
+__all__ = ["err", "leaderboard_table", "out", "write_atomic"]
 
 #: Tables and results go to stdout; progress and messages to stderr, so JSON output stays clean.
 out = Console(highlight=False)
@@ -16,19 +17,6 @@ if not out.is_terminal and out.width < 140:
     # Piped or in CI: a leaderboard row of eight columns needs more than 80 characters.
     out = Console(highlight=False, width=140)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file so that it is either whole or absent: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _cell(score: float | None, low: float | None = None, high: float | None = None) -> str:

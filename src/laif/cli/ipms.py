@@ -1,0 +1,119 @@
+"""`laif ipms`: pseudonymisation at the source, personal-data detection, anonymity checks."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from laif.cli._common import err, out
+from laif.errors import EXIT_GATE, BadInput
+from laif.ipms.anonymity import anonymity, shortfalls
+from laif.ipms.detect import find_in_text, scan_column
+from laif.ipms.files import check_same_key, csv_rows, parse_columns, pseudonymise_csv, read_manifest
+from laif.ipms.pseudonyms import Pseudonymiser, domain_key, master_secret
+
+ipms_app = typer.Typer(help="Pseudonyms per project domain, personal-data detection, anonymity checks.",
+                       no_args_is_help=True)
+
+
+def _names(value: str, option: str) -> list[str]:
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    if not names:
+        raise BadInput(f"{option}: name at least one column")
+    return names
+
+
+@ipms_app.command("pseudonymise")
+def pseudonymise(
+    source: Path = typer.Argument(..., help="CSV file (UTF-8; ',' or ';')."),
+    columns: str = typer.Option(..., "--columns", "-c", help="Columns to replace: name,birth_date:date,matricule:id"),
+    domain: str = typer.Option(..., "--domain", "-d", help="Project domain: pseudonyms link within it, never across."),
+    output: Path = typer.Option(..., "--out", "-o", help="Output CSV; a manifest OUT.ipms.json is written beside it."),
+    key_env: str = typer.Option("LAIF_IPMS_SECRET", "--key-env", help="Variable holding the master secret."),
+    like: Path | None = typer.Option(None, "--like", help="Manifest of an earlier output: refuse another key or domain."),
+) -> None:
+    """Replace identifying columns by keyed pseudonyms (HMAC-SHA256, key derived per domain with HKDF)."""
+    wanted = parse_columns(columns)
+    if output.resolve() == source.resolve():
+        raise BadInput(f"--out {output}: would overwrite the input; name another file")
+    pseudonymiser = Pseudonymiser(domain_key(master_secret(key_env), domain))
+    if like is not None:
+        check_same_key(read_manifest(like), like, domain, pseudonymiser)
+    started = time.perf_counter()
+    outcome = pseudonymise_csv(source, output, wanted, domain, pseudonymiser)
+    seconds = time.perf_counter() - started
+    rate = outcome.values / seconds if seconds > 0 else 0.0
+    err.print(f"{outcome.rows} rows, {outcome.values} values pseudonymised in {seconds:.2f} s ({rate:,.0f}/s); "
+              f"key check {pseudonymiser.key_check}")
+    out.print(f"wrote {output} and {output.name}.ipms.json")
+
+
+@ipms_app.command("detect")
+def detect(
+    source: Path | None = typer.Argument(None, help="CSV file to scan, column by column."),
+    text: str | None = typer.Option(None, "--text", help="Scan this free text instead."),
+    sample: int = typer.Option(10000, "--sample", min=1, help="Rows to read from the file."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Find personal data: checked LU national numbers, LU IBANs and VAT numbers, e-mails, phones, telling names."""
+    if (source is None) == (text is None):
+        raise BadInput("give a CSV file or --text, not both and not neither")
+    if text is not None:
+        found = find_in_text(text)
+        if as_json:
+            typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        else:
+            for f in found:
+                out.print(f"{f['kind']:20} {f['value']}  [dim]at {f['start']}[/dim]", markup=True)
+            err.print(f"{len(found)} finding(s)")
+        return
+    assert source is not None
+    header, rows = csv_rows(source)
+    kept: list[list[str]] = []
+    for row in rows:
+        kept.append(row)
+        if len(kept) >= sample:
+            break
+    report = [scan_column(name, (row[i] for row in kept)) for i, name in enumerate(header)]
+    if as_json:
+        typer.echo(json.dumps({"file": str(source), "rows_read": len(kept), "columns": report}, indent=2))
+        return
+    table = Table(title=f"Personal data in {source.name} ({len(kept)} rows read)")
+    for col in ("Column", "Personal", "Detected", "Shares"):
+        table.add_column(col)
+    for c in report:
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in c["shares"].items())
+        table.add_row(c["column"], "[red]yes[/red]" if c["personal"] else "no", ", ".join(c["detected"]), shares)
+    out.print(table)
+
+
+@ipms_app.command("check")
+def check(
+    source: Path = typer.Argument(..., help="CSV file to release."),
+    quasi: str = typer.Option(..., "--quasi", "-q", help="Quasi-identifier columns, e.g. age,postcode,sex"),
+    sensitive: str = typer.Option("", "--sensitive", "-s", help="Sensitive columns for l-diversity."),
+    k: int | None = typer.Option(None, "--k", min=1, help="Smallest group allowed."),
+    l_min: int | None = typer.Option(None, "--l", min=1, help="Fewest distinct sensitive values per group."),
+    max_unique: float | None = typer.Option(None, "--max-unique", min=0.0, max=1.0,
+                                            help="Largest share of unique records, e.g. 0.01"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """k-anonymity, distinct l-diversity and unique records; exit 1 when a threshold is missed."""
+    result = anonymity(source, _names(quasi, "--quasi"), [c for c in sensitive.split(",") if c.strip()])
+    missed = shortfalls(result, k, l_min, max_unique)
+    result["thresholds"] = {"k": k, "l": l_min, "max_unique": max_unique}
+    result["missed"] = missed
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        out.print(f"{result['records']} records in {result['groups']} groups over {', '.join(result['quasi_identifiers'])}")
+        out.print(f"k-anonymity: {result['k']}   unique records: {result['unique_share']:.2%}   "
+                  + "   ".join(f"l-diversity of {c}: {v}" for c, v in result["l_diversity"].items()))
+    if missed:
+        err.print("[red]not ready for release:[/red] " + "; ".join(missed))
+        raise typer.Exit(EXIT_GATE)
+    err.print("[green]every threshold given is met[/green]")

@@ -1,0 +1,1 @@
+"""IPMS: keyed pseudonyms per project domain, personal-data detection, anonymity checks."""
