@@ -72,6 +72,8 @@ class Pseudonymiser:
         return outer.digest()
 
     def __call__(self, data: bytes) -> str:
+        # `digest` written out again: a method call per identifier costs about a tenth of
+        # the file path's time (benchmarks/bench_ipms.py).
         inner = self._inner.copy()
         inner.update(data)
         outer = self._outer.copy()
