@@ -82,3 +82,10 @@ def validate(model: type[M], data: Any, path: Path) -> M:
         field = ".".join(str(p) for p in loc) or "(top level)"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise BadInput.at(str(path), line_of(data, loc), f"{field}: {err['msg']}{more}") from exc
+
+
+def load_file(model: type[M], path: Path, what: str) -> M:
+    """Load and validate one library file; `what` names it when it is missing."""
+    if not path.is_file():
+        raise BadInput(f"{path}: {what} is missing")
+    return validate(model, load_yaml(path), path)

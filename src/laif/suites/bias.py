@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from laif._yaml import load_yaml, validate
+from laif._yaml import load_file, load_yaml, validate
 from laif.errors import BadInput
 from laif.sandbox.oracles import ExpectedOracle, NumberOracle, Oracle, ReferenceOracle, SameOracle
 from laif.suites.base import Case, PromptSpec, check_languages
@@ -169,9 +169,7 @@ class BiasSuite:
     @cached_property
     def _loaded(self) -> tuple[LibraryHeader, list[CategoryFile]]:
         header_path = self.library / "_library.yaml"
-        if not header_path.is_file():
-            raise BadInput(f"{header_path}: the bias library header is missing")
-        header = validate(LibraryHeader, load_yaml(header_path), header_path)
+        header = load_file(LibraryHeader, header_path, "the bias library header")
         cats = []
         for path in sorted(self.library.glob("*.yaml")):
             if path.name.startswith("_"):

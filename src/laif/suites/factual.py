@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from laif._yaml import load_yaml, validate
+from laif._yaml import load_file
 from laif.errors import BadInput
 from laif.sandbox.oracles import NumberOracle, ReferenceOracle, Verdict, judge
 from laif.sandbox.parsing import is_hedged
@@ -140,9 +140,7 @@ class FactualSuite:
 
     @cached_property
     def _file(self) -> ItemFile:
-        if not self.library.is_file():
-            raise BadInput(f"{self.library}: the factual item file is missing")
-        return validate(ItemFile, load_yaml(self.library), self.library)
+        return load_file(ItemFile, self.library, "the factual item file")
 
     @property
     def version(self) -> str:

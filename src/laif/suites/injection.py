@@ -26,8 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from laif._yaml import load_yaml, validate
-from laif.errors import BadInput
+from laif._yaml import load_file
 from laif.sandbox.oracles import GuardOracle
 from laif.sandbox.stats import percent
 from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages
@@ -112,9 +111,7 @@ class InjectionSuite:
 
     @cached_property
     def _file(self) -> AttackFile:
-        if not self.library.is_file():
-            raise BadInput(f"{self.library}: the injection attack file is missing")
-        return validate(AttackFile, load_yaml(self.library), self.library)
+        return load_file(AttackFile, self.library, "the injection attack file")
 
     @property
     def version(self) -> str:

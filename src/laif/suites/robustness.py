@@ -24,8 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from laif._yaml import load_yaml, validate
-from laif.errors import BadInput
+from laif._yaml import load_file
 from laif.sandbox.oracles import StableOracle
 from laif.sandbox.parsing import strip_accents
 from laif.sandbox.stats import percent
@@ -125,9 +124,7 @@ class RobustnessSuite:
 
     @cached_property
     def _wordings(self) -> Wordings:
-        if not self.library.is_file():
-            raise BadInput(f"{self.library}: the robustness wordings file is missing")
-        return validate(Wordings, load_yaml(self.library), self.library)
+        return load_file(Wordings, self.library, "the robustness wordings file")
 
     @property
     def version(self) -> str:
