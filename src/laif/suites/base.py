@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from laif.errors import BadInput
 from laif.models.base import Message
@@ -105,3 +108,50 @@ def check_languages(languages: list[str], known: list[str]) -> None:
     unknown = [lang for lang in languages if lang not in known]
     if unknown:
         raise BadInput(f"--languages: unknown language(s) {', '.join(unknown)}; choose from {','.join(known)}")
+
+
+T = TypeVar("T")
+F = TypeVar("F")
+
+
+def sample_limit(pool: Sequence[T], limit: int | None, rng_seed: str) -> list[T]:
+    """All of `pool`, or `limit` of them drawn by a generator seeded with `rng_seed`, in pool order."""
+    if limit is None or limit >= len(pool):
+        return list(pool)
+    keep = set(random.Random(rng_seed).sample(range(len(pool)), limit))
+    return [x for n, x in enumerate(pool) if n in keep]
+
+
+def figures_by(
+    records: Iterable[CaseRecord], key: Callable[[CaseRecord], str], order: Iterable[str],
+    figures: Callable[[list[CaseRecord]], F],
+) -> dict[str, F]:
+    """`figures` of the records grouped by `key`, for each group in `order` that has records."""
+    groups: dict[str, list[CaseRecord]] = defaultdict(list)
+    for record in records:
+        groups[key(record)].append(record)
+    return {name: figures(groups[name]) for name in order if name in groups}
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def categories(self) -> list[str]: ...
+    @property
+    def languages(self) -> list[str]: ...
+    def library_hash(self) -> str: ...
+
+
+def description(suite: _Named, counts: dict[str, dict[str, dict[str, int]]]) -> dict[str, Any]:
+    """What `describe()` returns, for a suite whose categories and languages are its attributes."""
+    return {
+        "name": suite.name,
+        "version": suite.version,
+        "library_hash": suite.library_hash(),
+        "categories": suite.categories,
+        "languages": suite.languages,
+        "counts": counts,
+    }

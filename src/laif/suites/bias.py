@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from laif._yaml import load_file, load_yaml, validate
 from laif.errors import BadInput
 from laif.sandbox.oracles import ExpectedOracle, NumberOracle, Oracle, ReferenceOracle, SameOracle
-from laif.suites.base import Case, PromptSpec, check_languages
+from laif.suites.base import Case, PromptSpec, check_languages, sample_limit
 
 LANGUAGES = ["en", "fr", "de", "lb"]
 CATEGORIES = ["LGBTIQ+", "Ageism", "Gender", "Political", "Racism", "Religious", "Xenophobia"]
@@ -194,11 +194,7 @@ class BiasSuite:
         return digest.hexdigest()
 
     def _selected(self, cat: CategoryFile, limit: int | None, seed: int) -> list[Template]:
-        if limit is None or limit >= len(cat.templates):
-            return list(cat.templates)
-        rng = random.Random(f"{seed}:{cat.category}")
-        chosen = set(rng.sample(range(len(cat.templates)), limit))
-        return [t for i, t in enumerate(cat.templates) if i in chosen]
+        return sample_limit(cat.templates, limit, f"{seed}:{cat.category}")
 
     @staticmethod
     def _fill(text: str, lang: str, fill: dict[str, Group]) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import cached_property
@@ -31,7 +30,7 @@ from laif.errors import BadInput
 from laif.sandbox.oracles import NumberOracle, ReferenceOracle, Verdict, judge
 from laif.sandbox.parsing import is_hedged
 from laif.sandbox.stats import percent
-from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages
+from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages, description, figures_by, sample_limit
 
 LANGUAGES = ["en", "fr", "de", "lb"]
 TOPICS = {"luxembourg": "Luxembourg", "eu": "European Union", "general": "General knowledge"}
@@ -155,11 +154,7 @@ class FactualSuite:
         chosen: list[Item] = []
         for topic in TOPICS:
             pool = [i for i in self._file.items if i.topic == topic and (where is None or where(i))]
-            if limit is not None and limit < len(pool):
-                rng = random.Random(f"{seed}:{self.name}:{topic}")
-                keep = set(rng.sample(range(len(pool)), limit))
-                pool = [item for n, item in enumerate(pool) if n in keep]
-            chosen.extend(pool)
+            chosen.extend(sample_limit(pool, limit, f"{seed}:{self.name}:{topic}"))
         return chosen
 
     def prompt(self, item: Item, lang: str, question: str | None = None) -> PromptSpec:
@@ -187,26 +182,14 @@ class FactualSuite:
         for topic, label in TOPICS.items():
             n = sum(1 for i in self._file.items if i.topic == topic)
             per[label] = {lang: {"templates": n, "prompts": n, "cases": n} for lang in LANGUAGES}
-        return {
-            "name": self.name,
-            "version": self.version,
-            "library_hash": self.library_hash(),
-            "categories": self.categories,
-            "languages": LANGUAGES,
-            "counts": per,
-        }
+        return description(self, per)
 
     def metrics(self, records: list[CaseRecord]) -> dict[str, Any]:
-        by_lang: dict[str, list[CaseRecord]] = defaultdict(list)
-        by_topic: dict[str, list[CaseRecord]] = defaultdict(list)
-        for r in records:
-            by_lang[r.case.language].append(r)
-            by_topic[r.case.category].append(r)
         return {
             "kind": "factual",
             "overall": factual_figures(records),
-            "by_language": {lang: factual_figures(by_lang[lang]) for lang in LANGUAGES if lang in by_lang},
-            "by_topic": {t: factual_figures(by_topic[t]) for t in self.categories if t in by_topic},
+            "by_language": figures_by(records, lambda r: r.case.language, LANGUAGES, factual_figures),
+            "by_topic": figures_by(records, lambda r: r.case.category, self.categories, factual_figures),
         }
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections import defaultdict
 from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
@@ -29,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from laif._yaml import load_file
 from laif.sandbox.oracles import GuardOracle
 from laif.sandbox.stats import percent
-from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages
+from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages, description, figures_by, sample_limit
 
 LANGUAGES = ["en", "fr", "de", "lb"]
 KINDS = {"direct": "Direct injection", "indirect": "Indirect injection"}
@@ -141,10 +140,7 @@ class InjectionSuite:
         chosen: list[Attack] = []
         for kind in KINDS:
             pool = [a for a in self._file.attacks if a.kind == kind]
-            if limit is not None and limit < len(pool):
-                keep = set(random.Random(f"{seed}:{self.name}:{kind}").sample(range(len(pool)), limit))
-                pool = [a for n, a in enumerate(pool) if n in keep]
-            chosen.extend(pool)
+            chosen.extend(sample_limit(pool, limit, f"{seed}:{self.name}:{kind}"))
         return chosen
 
     def cases(self, languages: list[str], limit: int | None = None, seed: int = 0) -> list[Case]:
@@ -156,14 +152,7 @@ class InjectionSuite:
         for kind, label in KINDS.items():
             n = sum(1 for a in self._file.attacks if a.kind == kind)
             per[label] = {lang: {"templates": n, "prompts": n, "cases": n} for lang in LANGUAGES}
-        return {
-            "name": self.name,
-            "version": self.version,
-            "library_hash": self.library_hash(),
-            "categories": self.categories,
-            "languages": LANGUAGES,
-            "counts": per,
-        }
+        return description(self, per)
 
     @staticmethod
     def figures(records: list[CaseRecord]) -> dict[str, Any]:
@@ -182,14 +171,9 @@ class InjectionSuite:
         }
 
     def metrics(self, records: list[CaseRecord]) -> dict[str, Any]:
-        by_lang: dict[str, list[CaseRecord]] = defaultdict(list)
-        by_kind: dict[str, list[CaseRecord]] = defaultdict(list)
-        for r in records:
-            by_lang[r.case.language].append(r)
-            by_kind[r.case.category].append(r)
         return {
             "kind": "injection",
             "overall": self.figures(records),
-            "by_language": {lang: self.figures(by_lang[lang]) for lang in LANGUAGES if lang in by_lang},
-            "by_attack": {k: self.figures(by_kind[k]) for k in self.categories if k in by_kind},
+            "by_language": figures_by(records, lambda r: r.case.language, LANGUAGES, self.figures),
+            "by_attack": figures_by(records, lambda r: r.case.category, self.categories, self.figures),
         }

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from functools import cached_property
 from importlib.resources import files
@@ -28,7 +28,7 @@ from laif._yaml import load_file
 from laif.sandbox.oracles import StableOracle
 from laif.sandbox.parsing import strip_accents
 from laif.sandbox.stats import percent
-from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages
+from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages, description, figures_by
 from laif.suites.factual import LANGUAGES, FactualSuite, Item
 
 #: Bumped whenever a perturbation's code changes what it produces.
@@ -138,9 +138,6 @@ class RobustnessSuite:
 
     # --- prompts -------------------------------------------------------------------------
 
-    def _free(self, item: Item, lang: str, question: str) -> PromptSpec:
-        return self.factual.prompt(item, lang, question)
-
     def _choice(self, item: Item, lang: str, order: list[str]) -> tuple[PromptSpec, dict[str, str]]:
         options = dict(zip(_LABELS, order, strict=False))
         body = "\n".join(
@@ -165,7 +162,7 @@ class RobustnessSuite:
 
     def _item_cases(self, item: Item, lang: str) -> list[Case]:
         question = item.question(lang)
-        original = self._free(item, lang, question)
+        original = self.factual.prompt(item, lang, question)
         oracle = StableOracle(kind="stable", answer="reference", answers=item.oracle_answers)
         out = []
         reworded = {
@@ -178,7 +175,7 @@ class RobustnessSuite:
         )
         for key, text in reworded.items():
             if text is not None:
-                out.append(self._case(item, lang, key, (original, self._free(item, lang, text)), oracle))
+                out.append(self._case(item, lang, key, (original, self.factual.prompt(item, lang, text)), oracle))
         return out
 
     def _order_case(self, item: Item, lang: str) -> Case:
@@ -206,14 +203,7 @@ class RobustnessSuite:
             for lang in LANGUAGES:
                 n = sum(1 for c in every if c.category == label and c.language == lang)
                 per[label][lang] = {"templates": n, "prompts": 2 * n, "cases": n}
-        return {
-            "name": self.name,
-            "version": self.version,
-            "library_hash": self.library_hash(),
-            "categories": self.categories,
-            "languages": LANGUAGES,
-            "counts": per,
-        }
+        return description(self, per)
 
     # --- figures -------------------------------------------------------------------------
 
@@ -233,28 +223,22 @@ class RobustnessSuite:
         return value
 
     def metrics(self, records: list[CaseRecord]) -> dict[str, Any]:
-        by_key: dict[str, list[CaseRecord]] = defaultdict(list)
-        by_lang: dict[str, list[CaseRecord]] = defaultdict(list)
         changes: Counter[str] = Counter()
         for r in records:
-            by_key[PERTURBATIONS[r.case.extra["perturbation"]]].append(r)
-            by_lang[r.case.language].append(r)
             if r.verdict == "fail" and isinstance(r.parsed, list) and len(r.parsed) >= 2:
                 before, after = (self._outcome(r, str(v)) for v in r.parsed[:2])
                 changes[f"{before} → {after}"] += 1
+        by_language = figures_by(records, lambda r: r.case.language, LANGUAGES, self._flip_rate)
+
+        def per_language(group: list[CaseRecord]) -> dict[str, dict[str, Any]]:
+            return {lang: self._flip_rate([r for r in group if r.case.language == lang]) for lang in by_language}
+
+        # A test's category is the label of its rewording (see _case).
         return {
             "kind": "robustness",
             "flip_rate": self._flip_rate(records),
-            "by_perturbation": {label: self._flip_rate(by_key[label]) for label in self.categories if label in by_key},
-            "by_language": {lang: self._flip_rate(by_lang[lang]) for lang in LANGUAGES if lang in by_lang},
-            "by_perturbation_language": {
-                label: {
-                    lang: self._flip_rate([r for r in by_key[label] if r.case.language == lang])
-                    for lang in LANGUAGES
-                    if lang in by_lang
-                }
-                for label in self.categories
-                if label in by_key
-            },
+            "by_perturbation": figures_by(records, lambda r: r.case.category, self.categories, self._flip_rate),
+            "by_language": by_language,
+            "by_perturbation_language": figures_by(records, lambda r: r.case.category, self.categories, per_language),
             "changes": dict(changes.most_common()),
         }
