@@ -15,6 +15,7 @@ from laif.errors import BadInput
 from laif.models import EndpointOptions, GenerationParams, open_model
 from laif.reports import leaderboard_row, render_run_report, run_results
 from laif.sandbox.runner import Runner, RunOutcome, RunSettings
+from laif.sandbox.stats import mean_of
 from laif.store import RunRow, Store
 from laif.suites import load_suite
 
@@ -166,7 +167,6 @@ def assess(
     if as_json:
         typer.echo(json.dumps(rows[0] if len(rows) == 1 else rows, ensure_ascii=False, indent=2))
     elif len(rows) > 1:
-        means = [float(r["mean"]) for r in rows if r["mean"] is not None]
         overview = [{"model": rows[0]["model"], "categories": {r["suite"]: r["mean"] for r in rows},
-                     "mean": sum(means) / len(means) if means else None, "intervals": {}}]
+                     "mean": mean_of(r["mean"] for r in rows), "intervals": {}}]
         out.print(leaderboard_table(overview, names, "Mean score per suite"))

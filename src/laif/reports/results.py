@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from laif.sandbox.stats import mean_of
 from laif.store import RECORD_SCHEMA_VERSION, RunRow, Store
 
 
@@ -129,8 +130,7 @@ def overview_rows(store: Store) -> tuple[list[str], list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
     for key, name in models.items():
         scores = {suite: (latest[(key, suite)].summary or {}).get("mean") for suite in suites if (key, suite) in latest}
-        values = [float(v) for v in scores.values() if v is not None]
-        mean: float | None = sum(values) / len(values) if values else None
+        mean = mean_of(scores.values())
         rows.append({
             "model": name, "model_key": key,
             "runs": {suite: latest[(key, suite)].id for suite in suites if (key, suite) in latest},

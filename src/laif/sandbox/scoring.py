@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from laif.sandbox.oracles import Verdict
-from laif.sandbox.stats import wilson
+from laif.sandbox.stats import mean_of, percent
 
 
 @dataclass
@@ -77,15 +77,13 @@ def _finish(counts: Counter[Verdict], denominator: frozenset[Verdict] = DECIDED)
     score = CategoryScore(**{_FIELD[v]: n for v, n in counts.items()})
     base = sum(n for v, n in counts.items() if v in denominator)
     if base:
-        low, high = wilson(score.passed, base)
-        score.score = 100.0 * score.passed / base
-        score.low, score.high = 100.0 * low, 100.0 * high
+        rate = percent(score.passed, base)
+        score.score, score.low, score.high = rate["value"], rate["low"], rate["high"]
     return score
 
 
 def _mean(scores: Iterable[CategoryScore]) -> float | None:
-    values = [s.score for s in scores if s.score is not None]
-    return sum(values) / len(values) if values else None
+    return mean_of(s.score for s in scores)
 
 
 def score_verdicts(

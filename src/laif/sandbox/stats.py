@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 Z95 = 1.959963984540054
 
@@ -28,3 +29,9 @@ def percent(k: int, n: int) -> dict[str, float | int | None]:
         return {"value": None, "low": None, "high": None, "k": k, "n": n}
     low, high = wilson(k, n)
     return {"value": 100.0 * k / n, "low": 100.0 * low, "high": 100.0 * high, "k": k, "n": n}
+
+
+def mean_of(values: Iterable[float | None]) -> float | None:
+    """The mean of the values that are there (None is skipped); None when none are."""
+    present = [float(v) for v in values if v is not None]
+    return sum(present) / len(present) if present else None
