@@ -8,8 +8,9 @@ from rich.console import Console
 from rich.table import Table
 
 from laif._files import write_atomic
+from laif.errors import BadInput
 
-__all__ = ["err", "leaderboard_table", "out", "write_atomic"]
+__all__ = ["comma_list", "err", "leaderboard_table", "out", "write_atomic"]
 
 #: Tables and results go to stdout; progress and messages to stderr, so JSON output stays clean.
 out = Console(highlight=False)
@@ -17,6 +18,14 @@ if not out.is_terminal and out.width < 140:
     # Piped or in CI: a leaderboard row of eight columns needs more than 80 characters.
     out = Console(highlight=False, width=140)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def comma_list(value: str, option: str, example: str) -> list[str]:
+    """The non-empty, stripped parts of a comma-separated option; at least one, or exit 2."""
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts:
+        raise BadInput(f"{option}: {example}")
+    return parts
 
 
 def _cell(score: float | None, low: float | None = None, high: float | None = None) -> str:

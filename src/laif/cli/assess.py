@@ -10,8 +10,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from laif.cli._common import err, leaderboard_table, out, write_atomic
-from laif.errors import BadInput
+from laif.cli._common import comma_list, err, leaderboard_table, out, write_atomic
 from laif.models import EndpointOptions, GenerationParams, open_model
 from laif.reports import leaderboard_row, render_run_report, run_results
 from laif.sandbox.runner import Runner, RunOutcome, RunSettings
@@ -30,10 +29,7 @@ class _RateColumn(TextColumn):
 
 
 def _languages(value: str) -> tuple[str, ...]:
-    langs = tuple(part.strip() for part in value.split(",") if part.strip())
-    if not langs:
-        raise BadInput("--languages: give at least one language, e.g. en,fr,de,lb")
-    return langs
+    return tuple(comma_list(value, "--languages", "give at least one language, e.g. en,fr,de,lb"))
 
 
 async def _run(runner: Runner, quiet: bool) -> RunOutcome:
@@ -73,10 +69,7 @@ async def _run_with_bar(runner: Runner) -> RunOutcome:
 
 
 def _suites(value: str) -> list[str]:
-    names = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
-    if not names:
-        raise BadInput("--suite: name at least one suite, e.g. bias or factual,multilingual")
-    return names
+    return list(dict.fromkeys(comma_list(value, "--suite", "name at least one suite, e.g. bias or factual,multilingual")))
 
 
 def _report_judge(run: RunRow) -> None:

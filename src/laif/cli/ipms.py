@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from laif.cli._common import err, out
+from laif.cli._common import comma_list, err, out
 from laif.errors import EXIT_GATE, BadInput
 from laif.ipms.anonymity import anonymity, shortfalls
 from laif.ipms.detect import find_in_text, scan_column
@@ -18,13 +18,6 @@ from laif.ipms.pseudonyms import Pseudonymiser, domain_key, master_secret
 
 ipms_app = typer.Typer(help="Pseudonyms per project domain, personal-data detection, anonymity checks.",
                        no_args_is_help=True)
-
-
-def _names(value: str, option: str) -> list[str]:
-    names = [part.strip() for part in value.split(",") if part.strip()]
-    if not names:
-        raise BadInput(f"{option}: name at least one column")
-    return names
 
 
 @ipms_app.command("pseudonymise")
@@ -103,7 +96,9 @@ def check(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """k-anonymity, distinct l-diversity and unique records; exit 1 when a threshold is missed."""
-    result = anonymity(source, _names(quasi, "--quasi"), [c for c in sensitive.split(",") if c.strip()])
+    quasi_ids = comma_list(quasi, "--quasi", "name at least one column")
+    sensitive_ids = comma_list(sensitive, "--sensitive", "") if sensitive.strip() else []
+    result = anonymity(source, quasi_ids, sensitive_ids)
     missed = shortfalls(result, k, l_min, max_unique)
     result["thresholds"] = {"k": k, "l": l_min, "max_unique": max_unique}
     result["missed"] = missed
