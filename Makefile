@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_server_throughput.py
 	$(BIN)/python benchmarks/bench_langid.py
 	$(BIN)/python benchmarks/bench_ipms.py
+	$(BIN)/python benchmarks/bench_linkage.py
 
 clean:
 	rm -rf laif-out .pytest_cache .mypy_cache .ruff_cache

@@ -48,11 +48,16 @@ def master_secret(env_name: str) -> bytes:
     return raw
 
 
-def domain_key(secret: bytes, domain: str) -> bytes:
-    """The 32-byte key of one project domain, derived with HKDF-SHA256."""
+def domain_key(secret: bytes, domain: str, purpose: str = "domain") -> bytes:
+    """The 32-byte key of one project domain, derived with HKDF-SHA256.
+
+    `purpose` separates keys of one domain used for different things: pseudonyms use
+    "domain", the Bloom-filter encodings of identity matching use "bloom"; knowing one
+    key tells nothing about the other.
+    """
     if not _DOMAIN.match(domain):
         raise BadInput(f"--domain {domain!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=f"domain:{domain}".encode()).derive(secret)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=f"{purpose}:{domain}".encode()).derive(secret)
 
 
 class Pseudonymiser:
