@@ -168,23 +168,29 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def open_engine(url: str, base: type[DeclarativeBase]) -> Engine:
+    """An engine on `url` (SQLite's folder made, its pragmas set) with `base`'s tables created."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, future=True)
+    except (ArgumentError, ImportError) as exc:
+        raise BadInput(f"--db: cannot use database URL ({exc})") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        base.metadata.create_all(engine)
+    except OperationalError as exc:
+        raise BadInput(f"--db: cannot open the database ({exc.orig})") from exc
+    return engine
+
+
 class Store:
     """The one place runs are read and written."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
-        if self.url.startswith("sqlite:///"):
-            Path(self.url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.engine: Engine = create_engine(self.url, future=True)
-        except (ArgumentError, ImportError) as exc:
-            raise BadInput(f"--db: cannot use database URL ({exc})") from exc
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        try:
-            Base.metadata.create_all(self.engine)
-        except OperationalError as exc:
-            raise BadInput(f"--db: cannot open the database ({exc.orig})") from exc
+        self.engine: Engine = open_engine(self.url, Base)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
