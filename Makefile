@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_langid.py
 	$(BIN)/python benchmarks/bench_ipms.py
 	$(BIN)/python benchmarks/bench_linkage.py
+	$(BIN)/python benchmarks/bench_catalogue.py
 
 clean:
 	rm -rf laif-out .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -91,13 +92,12 @@ def _pg_bin(name: str) -> str | None:
     return matches[-1] if matches else None
 
 
-@pytest.fixture(scope="session")
-def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real PostgreSQL cluster of the test's own, on a free loopback port."""
+@contextmanager
+def postgres_cluster(root: Path) -> Iterator[str]:
+    """A real PostgreSQL cluster under `root`, on a free loopback port; yields its URL."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
-        pytest.fail("PostgreSQL is not installed: run `make test`, which installs it")
-    root = tmp_path_factory.mktemp("pg")
+        raise RuntimeError("PostgreSQL is not installed: run `make test`, which installs it")
     data = root / "data"
     as_user: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
@@ -120,6 +120,15 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"postgresql+psycopg://laif@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL cluster of the test session's own."""
+    if not _pg_bin("initdb") or not _pg_bin("pg_ctl"):
+        pytest.fail("PostgreSQL is not installed: run `make test`, which installs it")
+    with postgres_cluster(tmp_path_factory.mktemp("pg")) as url:
+        yield url
 
 
 class ScriptedEndpoint:

@@ -123,8 +123,11 @@ class Catalogue:
                     "CREATE VIRTUAL TABLE IF NOT EXISTS catalogue_fts USING fts5("
                     "fts_title, fts_keywords, fts_body, tokenize='unicode61 remove_diacritics 2')"))
             elif self.dialect == "postgresql":
-                conn.execute(text(f"CREATE INDEX IF NOT EXISTS catalogue_fts_gin ON catalogue_datasets "
-                                  f"USING GIN (({_PG_VECTOR}))"))
+                # A stored, generated tsvector: ranking reads it instead of re-parsing the text of
+                # every match (p95 at 10,000 datasets: 66 ms without it, 21 ms with it; bench_catalogue.py).
+                conn.execute(text(f"ALTER TABLE catalogue_datasets ADD COLUMN IF NOT EXISTS fts tsvector "
+                                  f"GENERATED ALWAYS AS ({_PG_VECTOR}) STORED"))
+                conn.execute(text("CREATE INDEX IF NOT EXISTS catalogue_fts_gin ON catalogue_datasets USING GIN (fts)"))
             conn.execute(text("CREATE INDEX IF NOT EXISTS catalogue_terms_kv ON catalogue_terms (kind, value, dataset_id)"))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -210,9 +213,9 @@ class Catalogue:
                 params["q"] = " ".join(f'"{t}"*' for t in tokens)
                 score, order = "-bm25(catalogue_fts, 10.0, 5.0, 1.0)", "bm25(catalogue_fts, 10.0, 5.0, 1.0)"
             else:
-                where.append(f"({_PG_VECTOR}) @@ to_tsquery('simple', :q)")
+                where.append("d.fts @@ to_tsquery('simple', :q)")
                 params["q"] = " & ".join(f"{t}:*" for t in tokens)
-                score = f"ts_rank(({_PG_VECTOR}), to_tsquery('simple', :q))"
+                score = "ts_rank(d.fts, to_tsquery('simple', :q))"
                 order = f"{score} DESC"
         for i, (kind, value) in enumerate((k, v) for k, v in filters.items() if v):
             where.append(f"d.id IN (SELECT dataset_id FROM catalogue_terms WHERE kind = :k{i} AND value = :v{i})")
