@@ -16,41 +16,20 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-# --- check digits ---------------------------------------------------------------------------
+from stdnum import iban, luhn, verhoeff
+from stdnum.lu import tva as lu_tva
 
-_VERHOEFF_D = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
-]
-_VERHOEFF_P = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-]
-_VERHOEFF_INV = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9]
+# --- check digits (python-stdnum: no hand-written check-digit arithmetic) -------------------
 
 
 def verhoeff_digit(payload: str) -> int:
     """The Verhoeff check digit to append to `payload` (digits)."""
-    c = 0
-    for i, ch in enumerate(reversed(payload)):
-        c = _VERHOEFF_D[c][_VERHOEFF_P[(i + 1) % 8][int(ch)]]
-    return _VERHOEFF_INV[c]
+    return int(verhoeff.calc_check_digit(payload))
 
 
 def luhn_digit(payload: str) -> int:
     """The Luhn check digit to append to `payload` (digits)."""
-    total = 0
-    for i, ch in enumerate(reversed(payload)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return (10 - total % 10) % 10
+    return int(luhn.calc_check_digit(payload))
 
 
 def is_lu_national_number(value: str) -> bool:
@@ -67,16 +46,12 @@ def is_lu_national_number(value: str) -> bool:
 
 def is_lu_iban(value: str) -> bool:
     text = re.sub(r"\s", "", value).upper()
-    if not re.fullmatch(r"LU\d{2}[0-9A-Z]{16}", text):
-        return False
-    moved = text[4:] + text[:4]
-    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+    return bool(re.fullmatch(r"LU\d{2}[0-9A-Z]{16}", text)) and iban.is_valid(text)
 
 
 def is_lu_vat(value: str) -> bool:
     text = re.sub(r"[\s.-]", "", value).upper()
-    m = re.fullmatch(r"(?:LU)?(\d{8})", text)
-    return m is not None and int(m.group(1)[:6]) % 89 == int(m.group(1)[6:])
+    return bool(re.fullmatch(r"(?:LU)?\d{8}", text)) and lu_tva.is_valid(text)
 
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
