@@ -309,7 +309,11 @@ def test_holder_publishes_user_finds_and_requests(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert isomorphic(Graph().parse(tmp_path / "catalogue.ttl"), Graph().parse(tmp_path / "again.ttl"))
     r = run_laif("catalogue", "request", ident, "--purpose", "Regional planning of care beds", env=other)
-    assert r.returncode == 2 and "request access there" in r.stderr
+    assert r.returncode == 2 and "request access at its own catalogue" in r.stderr
+    # A harvest never overwrites what a holder published here.
+    r = run_laif("catalogue", "harvest", str(tmp_path / "catalogue.ttl"), env=env)
+    assert r.returncode == 0 and "0 added, 0 updated, 1 skipped" in r.stdout, r.stderr
+    assert "only they can replace it" in r.stderr
 
 
 def test_bad_input_is_named_and_leaves_nothing(tmp_path: Path) -> None:

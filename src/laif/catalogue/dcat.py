@@ -31,6 +31,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SH, SKOS, XSD
 
 from laif.catalogue import vocab
 from laif.catalogue.entry import Entry
+from laif.errors import BadInput
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 DEFAULT_BASE = "http://localhost:8000/catalogue/"
@@ -343,8 +344,6 @@ def from_graph(g: Graph) -> Imported:
 
 def parse(data: bytes, name: str) -> Graph:
     """Parse a catalogue file; the format is guessed from the name (.ttl, .jsonld/.json, .rdf/.xml)."""
-    from laif.errors import BadInput
-
     suffix = name.rsplit(".", 1)[-1].lower()
     fmt = {"ttl": "turtle", "jsonld": "json-ld", "json": "json-ld", "rdf": "xml", "xml": "xml", "nt": "nt"}.get(suffix)
     if fmt is None:

@@ -10,6 +10,7 @@ ever passes through here.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterator
@@ -163,8 +164,9 @@ class Catalogue:
             elif not replace:
                 raise BadInput(f"identifier {entry.identifier!r} is already in the catalogue "
                                f"(published by {row.holder}); choose another or use --replace")
-            elif row.holder != holder and source == "published":
-                raise BadInput(f"{entry.identifier!r} was published by {row.holder}; only they can replace it")
+            elif row.source == "published" and (source != "published" or row.holder != holder):
+                # Neither another holder nor a harvest may overwrite what a holder published here.
+                raise BadInput(f"{entry.identifier!r} was published here by {row.holder}; only they can replace it")
             row.title, row.publisher, row.access_rights = entry.title, entry.publisher, entry.access_rights
             row.record, row.source, row.modified = entry.model_dump(mode="json"), source, modified or _now()
             if new and issued:
@@ -227,7 +229,7 @@ class Catalogue:
             rows = conn.execute(text(sql), params).all()
         hits = []
         for identifier, title, publisher, access, record, rank in rows:
-            themes = (record if isinstance(record, dict) else _json(record)).get("themes", [])
+            themes = (record if isinstance(record, dict) else json.loads(record)).get("themes", [])
             hits.append(Hit(identifier, title, publisher, access, themes, float(rank)))
         return hits
 
@@ -235,6 +237,9 @@ class Catalogue:
 
     def request_access(self, identifier: str, who: str, purpose: str) -> str:
         dataset = self.get(identifier)
+        if dataset.source != "published":
+            raise BadInput(f"{identifier} was harvested ({dataset.source.removeprefix('harvest:')}); "
+                           "request access at its own catalogue")
         if dataset.access_rights == "public":
             raise BadInput(f"{identifier} is public: no request is needed", hint="its distribution says where to get it")
         if len(purpose.strip()) < 10:
@@ -287,9 +292,3 @@ class Catalogue:
                                 for e in events],
                 })
         return out
-
-
-def _json(value: Any) -> dict[str, Any]:
-    import json
-
-    return json.loads(value) if isinstance(value, str) else dict(value)
