@@ -4,9 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup sysdeps lint bench clean
+.PHONY: run test setup builddeps sysdeps lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml src/laif/ipms/_fastpath.c
+	@$(MAKE) --no-print-directory builddeps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	@echo "Installing laif; llama-cpp-python compiles from source the first time (about 6 minutes on 2 cores; pip caches the wheel)."
@@ -14,6 +15,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# A C compiler and OpenSSL's headers for the pseudonymiser's C file path (Debian packages).
+# Without them the install still works and the Python path is used.
+builddeps:
+	@if ! command -v cc >/dev/null 2>&1 || [ ! -f /usr/include/openssl/sha.h ]; then \
+		echo "Installing gcc and libssl-dev (apt-get)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libssl-dev >/dev/null) \
+		|| echo "could not install gcc/libssl-dev: the IPMS file path will use Python"; \
+	fi
 
 # PostgreSQL for the tests that store runs in a real server (Debian package).
 sysdeps:

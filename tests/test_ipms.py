@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import random
 from pathlib import Path
 
 import pytest
 
 from laif.errors import BadInput
+from laif.ipms import files
 from laif.ipms.anonymity import anonymity, shortfalls
 from laif.ipms.detect import (
     find_in_text,
@@ -162,6 +164,61 @@ def test_large_file_streams(tmp_path: Path) -> None:
 
 
 # --- detection ------------------------------------------------------------------------------------
+
+
+def _random_plain_file(rng: random.Random) -> tuple[str, dict[str, str]]:
+    """A CSV the C kernel takes: ASCII, no quotes; blank lines, CRLF, tabs and empty values mixed in."""
+    delimiter = rng.choice([",", ";"])
+    width = rng.randint(1, 6)
+    header = [f"c{i}" for i in range(width)]
+    alphabet = "abcXYZ019 -./\t_@"
+    lines = [delimiter.join(header)]
+    for _ in range(rng.randint(0, 40)):
+        if rng.random() < 0.05:
+            lines.append("")
+            continue
+        values = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(width)]
+        if width == 1 and not values[0]:
+            values[0] = "x"  # a lone empty value would be a blank line
+        lines.append(delimiter.join(values) + ("\r" if rng.random() < 0.2 else ""))
+    text = "\n".join(lines) + ("\n" if rng.random() < 0.7 else "")
+    chosen = rng.sample(header, rng.randint(1, width))
+    return text, {c: rng.choice(["id", "text"]) for c in chosen}
+
+
+@pytest.mark.skipif(files._fastpath is None, reason="the C kernel was not built")
+def test_c_file_path_writes_the_same_bytes_as_the_python_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = Pseudonymiser(domain_key(SECRET.encode(), "study-1"))
+    rng = random.Random(42)
+    for case in range(150):
+        if case % 3 == 0:
+            monkeypatch.setattr(files, "BLOCK", rng.randint(1, 64))  # lines cut across blocks
+        else:
+            monkeypatch.setattr(files, "BLOCK", 1 << 22)
+        text, columns = _random_plain_file(rng)
+        source = tmp_path / "in.csv"
+        source.write_text(text, encoding="utf-8", newline="")
+        plain = files._pseudonymise_plain(source, tmp_path / "c.csv", columns, p)
+        assert plain is not None, text  # the kernel took it
+        python = files._pseudonymise_python(source, tmp_path / "py.csv", columns, p)
+        assert plain == python
+        assert (tmp_path / "c.csv").read_bytes() == (tmp_path / "py.csv").read_bytes(), text
+
+
+@pytest.mark.skipif(files._fastpath is None, reason="the C kernel was not built")
+@pytest.mark.parametrize("body", ['1,"Weber, Anna"\n', "1,Müller\n", "1,a,b\n", "1,a\x0bb\n", "1\n"])
+def test_c_file_path_leaves_other_files_to_python(tmp_path: Path, body: str) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("id,name\n2,Tom\n" + body, encoding="utf-8")
+    p = Pseudonymiser(domain_key(SECRET.encode(), "study-1"))
+    assert files._pseudonymise_plain(source, tmp_path / "out.csv", {"id": "id", "name": "text"}, p) is None
+    assert list(tmp_path.iterdir()) == [source]  # nothing left behind
+
+
+def test_the_c_kernel_is_built_where_make_installs() -> None:
+    # `make` installs gcc and libssl-dev first; a missing kernel would silently cost 10x in speed.
+    if os.environ.get("CI"):
+        assert files._fastpath is not None
 
 
 def test_luxembourg_identifiers_are_checked() -> None:

@@ -23,6 +23,12 @@ from laif.errors import BadInput
 from laif.ipms.pseudonyms import CANONICAL, SCHEME, Pseudonymiser
 
 BATCH = 4096
+BLOCK = 1 << 22  # bytes per call of the C kernel
+
+try:  # built from _fastpath.c at install when a compiler and OpenSSL's headers are there
+    from laif.ipms import _fastpath  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the build
+    _fastpath = None
 _ICONV = "convert it first, e.g. iconv -f latin1 -t utf-8"
 
 
@@ -130,22 +136,18 @@ def csv_rows(path: Path) -> tuple[list[str], Iterator[list[str]]]:
     return header, rows()
 
 
-@dataclass
-class Outcome:
-    rows: int
-    values: int
-    manifest: dict[str, Any]
+def _missing(source: Path, header: list[str], columns: dict[str, str]) -> None:
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise BadInput(f"{source}: no column(s) {', '.join(missing)}; the header has {', '.join(header)}")
 
 
-def pseudonymise_csv(
-    source: Path, out: Path, columns: dict[str, str], domain: str, pseudonymiser: Pseudonymiser
-) -> Outcome:
-    """Replace the values of `columns` in `source` by their pseudonyms; write `out` and its manifest."""
+def _pseudonymise_python(
+    source: Path, out: Path, columns: dict[str, str], pseudonymiser: Pseudonymiser
+) -> tuple[int, int]:
     fh, reader, header = _open_csv(source)
     with fh:
-        missing = [c for c in columns if c not in header]
-        if missing:
-            raise BadInput(f"{source}: no column(s) {', '.join(missing)}; the header has {', '.join(header)}")
+        _missing(source, header, columns)
         plan: list[tuple[int, str, Callable[[str], str]]] = [
             (header.index(c), c, CANONICAL[kind]) for c, kind in columns.items()
         ]
@@ -170,6 +172,77 @@ def pseudonymise_csv(
                     batch.clear()
             writer.writerows(batch)
             rows += len(batch)
+    return rows, values
+
+
+class _NotPlain(Exception):
+    """The file needs the Python path (non-ASCII, quotes, an irregular line, ...)."""
+
+
+def _pseudonymise_plain(
+    source: Path, out: Path, columns: dict[str, str], pseudonymiser: Pseudonymiser
+) -> tuple[int, int] | None:
+    """The C kernel over blocks of whole lines; None when the file is not plain (nothing is left written)."""
+    assert _fastpath is not None
+    fh, reader, header = _open_csv(source)
+    with fh:
+        _missing(source, header, columns)
+        if reader.line_num != 1:  # a header spread over lines: leave it to the Python path
+            return None
+        codes = [0] * len(header)
+        for c, kind in columns.items():
+            codes[header.index(c)] = 1 if kind == "id" else 2
+        kinds, delimiter, width = bytes(codes), reader.dialect.delimiter, len(header)
+        key = pseudonymiser._key
+        rows = values = 0
+        try:
+            with atomic_output(out, newline="") as sink:
+                csv.writer(sink, delimiter=delimiter, lineterminator="\n").writerow(header)
+                sink.flush()
+                carry = b""
+                while True:
+                    chunk = fh.read(BLOCK)
+                    block = carry + chunk
+                    if chunk:
+                        cut = block.rfind(b"\n") + 1
+                        block, carry = block[:cut], block[cut:]
+                    if block:
+                        done = _fastpath.pseudonymise_block(key, block, ord(delimiter), width, kinds)
+                        if done is None:
+                            raise _NotPlain
+                        sink.buffer.write(done[0])
+                        rows += done[1]
+                        values += done[2]
+                    if not chunk:
+                        break
+        except _NotPlain:
+            return None
+    return rows, values
+
+
+@dataclass
+class Outcome:
+    rows: int
+    values: int
+    manifest: dict[str, Any]
+
+
+def pseudonymise_csv(
+    source: Path, out: Path, columns: dict[str, str], domain: str, pseudonymiser: Pseudonymiser,
+    fast: bool = True,
+) -> Outcome:
+    """Replace the values of `columns` in `source` by their pseudonyms; write `out` and its manifest.
+
+    Plain files (ASCII, no quotes, `id` and `text` columns) go through the C kernel when it
+    was built; anything else, and every error, through the Python path. Both write the same
+    bytes (tests/test_ipms.py checks it).
+    """
+    counted = None
+    if fast and _fastpath is not None and set(columns.values()) <= {"id", "text"}:
+        counted = _pseudonymise_plain(source, out, columns, pseudonymiser)
+    if counted is None:
+        counted = _pseudonymise_python(source, out, columns, pseudonymiser)
+    rows, values = counted
     digest = hashlib.sha256()
     with out.open("rb") as written:
         for chunk in iter(lambda: written.read(1 << 20), b""):

@@ -64,6 +64,7 @@ class Pseudonymiser:
     """HMAC-SHA256 under one domain key, keyed once; `__call__` maps canonical bytes to a pseudonym."""
 
     def __init__(self, key: bytes) -> None:
+        self._key = key  # for the C file path (files.py), which keys its own states
         block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
