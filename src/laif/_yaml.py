@@ -13,9 +13,10 @@ from laif.errors import BadInput
 
 
 class LineDict(dict[str, Any]):
-    """A mapping that knows the line (1-based) it started on."""
+    """A mapping that knows the line (1-based) it started on, and the line of each key."""
 
     line: int = 0
+    key_lines: dict[str, int]
 
 
 class _Loader(yaml.SafeLoader):
@@ -35,6 +36,7 @@ _Loader.add_implicit_resolver(
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     mapping = LineDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
     return mapping
 
 
@@ -60,6 +62,8 @@ def line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
     line = data.line if isinstance(data, LineDict) else None
     node = data
     for part in loc:
+        if isinstance(node, LineDict) and str(part) in getattr(node, "key_lines", {}):
+            line = node.key_lines[str(part)]
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
@@ -72,11 +76,19 @@ def line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
 M = TypeVar("M", bound=BaseModel)
 
 
-def validate(model: type[M], data: Any, path: Path) -> M:
-    """Validate loaded YAML against a pydantic model; the first error names file, line and field."""
+def validate(model: type[M], data: Any, path: Path, every_error: bool = False) -> M:
+    """Validate loaded YAML against a pydantic model; the first error (or, with `every_error`,
+    each on its own line) names file, line and field."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        if every_error:
+            lines = []
+            for e in exc.errors():
+                loc = tuple(e["loc"])
+                place = f"{path}:{line_of(data, loc)}" if line_of(data, loc) is not None else str(path)
+                lines.append(f"{place}: {'.'.join(str(p) for p in loc) or '(top level)'}: {e['msg']}")
+            raise BadInput(f"{exc.error_count()} error(s):\n" + "\n".join(lines)) from exc
         err = exc.errors()[0]
         loc = tuple(err["loc"])
         field = ".".join(str(p) for p in loc) or "(top level)"

@@ -83,6 +83,44 @@ def _report_judge(run: RunRow) -> None:
         )
 
 
+def run_suites(
+    model: str, names: list[str], settings: RunSettings, endpoint: EndpointOptions, db: str | None, out_dir: Path,
+    quiet: bool = False, show: bool = True, judge_model: str | None = None,
+    judge_endpoint: EndpointOptions | None = None,
+) -> list[dict[str, Any]]:
+    """Run each suite against `model`, write its report and results, and return its leaderboard row
+    with the run's summary under "scores" (used by `laif assess` and `laif sandbox run`)."""
+    suites = {name: load_suite(name) for name in names}
+    for the_suite in suites.values():
+        the_suite.cases(list(settings.languages), settings.limit, settings.seed)  # validates up front
+    store = Store(db)
+    rows: list[dict[str, Any]] = []
+    for name, the_suite in suites.items():
+        if len(suites) > 1:
+            err.print(f"[bold]suite {name}[/bold] ({names.index(name) + 1} of {len(names)})")
+        adapter = open_model(model, endpoint)
+        judge_adapter = open_model(judge_model, judge_endpoint or endpoint) if judge_model is not None else None
+        outcome = asyncio.run(_run(Runner(store, adapter, the_suite, settings, judge=judge_adapter), quiet))
+        run = outcome.run
+        verb = "resumed" if outcome.resumed else "ran"
+        err.print(
+            f"{verb} run [bold]{run.id}[/bold]: {run.total_prompts} prompts — {outcome.asked} asked, "
+            f"{outcome.from_cache} from cache, {outcome.already_answered} already answered"
+            + (f", [red]{outcome.errored} unreadable[/red]" if outcome.errored else "")
+        )
+        _report_judge(run)
+        where = out_dir if len(suites) == 1 else out_dir / name
+        results = run_results(store, run.id)
+        write_atomic(where / "results.json", json.dumps(results, ensure_ascii=False, indent=1))
+        write_atomic(where / "report.html", render_run_report(results))
+        row = leaderboard_row(run) | {"suite": name}
+        rows.append(row | {"scores": run.summary, "run_id": run.id})
+        if show:
+            out.print(leaderboard_table([row], list(the_suite.categories), f"{name}: {run.model_name}"))
+        err.print(f"report: {where / 'report.html'}   results: {where / 'results.json'}")
+    return rows
+
+
 def assess(
     model: str = typer.Option("embedded", "--model", "-m", help="embedded, llamacpp:PATH, openai:BASE_URL#MODEL or http:URL"),
     suite: str = typer.Option(
@@ -124,39 +162,13 @@ def assess(
         adaptive=not fixed_concurrency,
         fresh=fresh,
     )
-    suites = {name: load_suite(name) for name in names}
-    for the_suite in suites.values():
-        the_suite.cases(list(settings.languages), limit, seed)  # validates languages and libraries up front
-    store = Store(db)
     endpoint = EndpointOptions(
         api_key_env=api_key_env, timeout=timeout, max_concurrency=concurrency,
         request_template=request_template, response_path=response_path,
     )
     judge_endpoint = EndpointOptions(api_key_env=judge_api_key_env, timeout=timeout, max_concurrency=concurrency)
-    rows: list[dict[str, Any]] = []
-    for name, the_suite in suites.items():
-        if len(suites) > 1:
-            err.print(f"[bold]suite {name}[/bold] ({names.index(name) + 1} of {len(names)})")
-        adapter = open_model(model, endpoint)
-        judge_adapter = open_model(judge_model, judge_endpoint) if judge_model is not None else None
-        outcome = asyncio.run(_run(Runner(store, adapter, the_suite, settings, judge=judge_adapter), quiet))
-        run = outcome.run
-        verb = "resumed" if outcome.resumed else "ran"
-        err.print(
-            f"{verb} run [bold]{run.id}[/bold]: {run.total_prompts} prompts — {outcome.asked} asked, "
-            f"{outcome.from_cache} from cache, {outcome.already_answered} already answered"
-            + (f", [red]{outcome.errored} unreadable[/red]" if outcome.errored else "")
-        )
-        _report_judge(run)
-        where = out_dir if len(suites) == 1 else out_dir / name
-        results = run_results(store, run.id)
-        write_atomic(where / "results.json", json.dumps(results, ensure_ascii=False, indent=1))
-        write_atomic(where / "report.html", render_run_report(results))
-        row = leaderboard_row(run) | {"suite": name}
-        rows.append(row | {"scores": run.summary})
-        if not as_json:
-            out.print(leaderboard_table([row], list(the_suite.categories), f"{name}: {run.model_name}"))
-        err.print(f"report: {where / 'report.html'}   results: {where / 'results.json'}")
+    rows = run_suites(model, names, settings, endpoint, db, out_dir, quiet=quiet, show=not as_json,
+                      judge_model=judge_model, judge_endpoint=judge_endpoint)
     if as_json:
         typer.echo(json.dumps(rows[0] if len(rows) == 1 else rows, ensure_ascii=False, indent=2))
     elif len(rows) > 1:
