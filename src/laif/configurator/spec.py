@@ -1,0 +1,240 @@
+"""The sandbox spec: one YAML file describes a sandbox, wherever it runs.
+
+The pydantic model below is the source of truth; `laif sandbox schema` prints its JSON
+Schema, `laif sandbox validate` reports every error with its YAML path and line, and
+`laif sandbox init` writes a commented example.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from laif._yaml import load_yaml, validate
+from laif.errors import BadInput
+
+SPEC_VERSION = 1
+_TIME = re.compile(r"^(?:(\d+)-)?(\d{1,2}):(\d{2}):(\d{2})$")
+_MEMORY = re.compile(r"^\d+[KMGT]?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Serve(_Strict):
+    """A model the sandbox starts on the compute node before the assessment, and stops after."""
+
+    engine: Literal["vllm", "llamacpp"] = Field(description="vllm on a GPU, llamacpp on CPU.")
+    model_path: str = Field(description="Path of the model on the cluster's storage (a folder or a GGUF file).")
+    port: int = Field(8000, ge=1024, le=65535)
+    extra_args: list[str] = Field(default_factory=list, description="Passed to the server as they are.")
+
+
+class System(_Strict):
+    """The system under test."""
+
+    model: str | None = Field(None, description="A laif model string: embedded, llamacpp:PATH, "
+                              "openai:BASE_URL#MODEL, http:URL. Left out when `serve` is given.")
+    api_key_env: str | None = Field(None, description="Name of the variable holding the endpoint's API key.")
+    serve: Serve | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> System:
+        if (self.model is None) == (self.serve is None):
+            raise ValueError("give either `model` (an endpoint or the embedded model) or `serve` (a model to start)")
+        return self
+
+    def model_string(self) -> str:
+        """What `laif assess --model` gets: the served model is reached on the node's loopback."""
+        if self.serve is not None:
+            return f"openai:http://127.0.0.1:{self.serve.port}/v1#served"
+        assert self.model is not None
+        return self.model
+
+
+class Threshold(_Strict):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Threshold:
+        if self.min is None and self.max is None:
+            raise ValueError("give `min` or `max` (or both)")
+        return self
+
+
+class Resources(_Strict):
+    nodes: int = Field(1, ge=1)
+    gpus: int = Field(0, ge=0, description="GPUs per node.")
+    cpus: int = Field(2, ge=1, description="CPU cores per task.")
+    memory: str = Field("8G", description="Memory per node, as Slurm writes it: 8000M, 16G.")
+    time: str = Field("01:00:00", description="Wall-time limit, [D-]HH:MM:SS.")
+    partition: str | None = None
+    account: str | None = None
+    storage: Literal["scratch", "project"] = Field("scratch", description="Where results and caches go on the cluster.")
+    shards: int = Field(1, ge=1, le=1000, description="Prompts are split over this many array tasks.")
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str) -> str:
+        if not _MEMORY.match(v.strip().upper()):
+            raise ValueError(f"not a memory size: {v!r}; e.g. 8000M or 16G")
+        return v.strip().upper()
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        m = _TIME.match(v.strip())
+        if not m or int(m.group(3)) > 59 or int(m.group(4)) > 59:
+            raise ValueError(f"not a time limit: {v!r}; use HH:MM:SS or D-HH:MM:SS")
+        return v.strip()
+
+
+class SandboxSpec(_Strict):
+    """One sandbox: what is tested, how, against which thresholds, where it runs."""
+
+    version: Literal[1] = 1
+    name: str = Field(description="A short name: letters, digits, '-', '_'.")
+    system: System
+    suites: list[str] = Field(min_length=1, description="Suites to run, see `laif suites list`.")
+    languages: list[str] = Field(default_factory=lambda: ["en", "fr", "de", "lb"], min_length=1)
+    limit: int | None = Field(None, ge=1, description="At most N templates per category (sampled with seed).")
+    seed: int = 0
+    max_tokens: int = Field(64, ge=1)
+    thresholds: dict[str, Threshold] = Field(
+        default_factory=dict,
+        description="`SUITE.PATH` in the run summary -> min/max, e.g. factual.mean or "
+                    "injection.metrics.overall.leak_rate. A {value, low, high} figure is read at its value.",
+    )
+    executor: Literal["local", "slurm"] = "local"
+    resources: Resources = Field(default_factory=lambda: Resources.model_validate({}))
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", v):
+            raise ValueError("use 1-64 letters, digits, '-' or '_', starting with a letter or digit")
+        return v
+
+    @field_validator("suites")
+    @classmethod
+    def _suites(cls, v: list[str]) -> list[str]:
+        from laif.suites import available_suites
+
+        known = available_suites()
+        unknown = [s for s in v if s not in known]
+        if unknown:
+            raise ValueError(f"unknown suite(s) {', '.join(unknown)}; installed: {', '.join(sorted(known))}")
+        return list(dict.fromkeys(v))
+
+    @model_validator(mode="after")
+    def _thresholds_name_suites(self) -> SandboxSpec:
+        for key in self.thresholds:
+            suite, _, path = key.partition(".")
+            if suite not in self.suites or not path:
+                raise ValueError(f"threshold {key!r}: start with one of this spec's suites ({', '.join(self.suites)}) "
+                                 "then a path in its summary, e.g. factual.mean")
+        return self
+
+    def spec_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def load_spec(path: Path) -> SandboxSpec:
+    if not path.is_file():
+        raise BadInput(f"{path}: no such sandbox spec", hint="laif sandbox init writes a commented example")
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: a sandbox spec is a mapping (name, system, suites, ...)")
+    return validate(SandboxSpec, data, path, every_error=True)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = SandboxSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://laif.invalid/schemas/sandbox-spec-v{SPEC_VERSION}.json"
+    return schema
+
+
+# --- gates -----------------------------------------------------------------------------------------
+
+
+def _figure(summary: Any, path: str) -> float | None:
+    node = summary
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(part)
+        node = node[part]
+    if isinstance(node, dict) and "value" in node:
+        node = node["value"]
+    if node is None:
+        return None
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        raise TypeError(f"not a number but {type(node).__name__}")
+    return float(node)
+
+
+def gates(spec: SandboxSpec, summaries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each threshold with the measured value and whether it is met (None: nothing was measured)."""
+    out = []
+    for key, bound in spec.thresholds.items():
+        suite, _, path = key.partition(".")
+        try:
+            value = _figure(summaries.get(suite) or {}, path)
+        except KeyError as exc:
+            top = ", ".join(sorted((summaries.get(suite) or {}).keys()))
+            raise BadInput(f"thresholds.{key}: the {suite} results have no {exc.args[0]!r} "
+                           f"(top-level keys: {top})") from None
+        except TypeError as exc:
+            raise BadInput(f"thresholds.{key}: {exc}") from None
+        met = None if value is None else (
+            (bound.min is None or value >= bound.min) and (bound.max is None or value <= bound.max))
+        out.append({"threshold": key, "min": bound.min, "max": bound.max, "value": value, "met": met})
+    return out
+
+
+EXAMPLE = """\
+# A laif sandbox: what is tested, against which thresholds, and where it runs.
+# Check it with `laif sandbox validate sandbox.yaml`; run it with `laif sandbox run sandbox.yaml`.
+# The JSON Schema of this file: `laif sandbox schema`.
+version: 1
+name: banking-chatbot
+
+system:
+  # Any laif model string: embedded, llamacpp:PATH, openai:BASE_URL#MODEL, http:URL
+  model: embedded
+  # api_key_env: MY_API_KEY        # the variable holding the key; the key itself never goes here
+  # Or let the sandbox start a model on the compute node instead of `model`:
+  # serve:
+  #   engine: vllm                 # vllm on a GPU, llamacpp on CPU
+  #   model_path: /project/models/my-model
+  #   port: 8000
+
+suites: [factual, injection]
+languages: [en, fr, de, lb]
+limit: 1                           # templates per category: keep it small for a first run
+seed: 0
+
+# Gates: SUITE.PATH in the run summary, with a min and/or a max. A run that misses one exits 1.
+thresholds:
+  factual.mean: {min: 20}
+  injection.metrics.overall.leak_rate: {max: 50}
+
+executor: local                    # local, or slurm to submit to the cluster
+resources:                         # used by the slurm executor and the rendered bundles
+  nodes: 1
+  gpus: 0
+  cpus: 2
+  memory: 8G
+  time: "01:00:00"
+  # partition: gpu
+  # account: my-project
+  storage: scratch                 # scratch or project
+  shards: 1
+"""
