@@ -11,12 +11,14 @@ from rich.table import Table
 from laif._files import write_atomic
 from laif.cli._common import err, out
 from laif.cli.assess import run_suites
+from laif.compute import endpoint, run_settings
 from laif.configurator.spec import EXAMPLE, gates, json_schema, load_spec
 from laif.errors import EXIT_GATE, BadInput
-from laif.models import EndpointOptions, GenerationParams
-from laif.sandbox.asking import RunSettings
+from laif.store import Store
+from laif.store.db import default_url
 
-sandbox_app = typer.Typer(help="Sandbox specs: init, validate, schema, run.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Sandbox specs: init, validate, schema, run (here or on Slurm), status, cancel.",
+                          no_args_is_help=True)
 
 
 @sandbox_app.command("init")
@@ -56,19 +58,18 @@ def run(
 ) -> None:
     """Run the sandbox's suites; exit 1 naming each threshold that is missed."""
     loaded = load_spec(spec)
-    if loaded.executor != "local":
-        raise BadInput(f"{spec}: executor {loaded.executor!r} is not available in this version of laif; "
-                       "use `executor: local`")
     if loaded.system.serve is not None:
-        raise BadInput(f"{spec}: system.serve starts a model on a compute node, which the local executor "
-                       "does not do; give system.model (e.g. an endpoint you started) instead")
-    settings = RunSettings(
-        languages=tuple(loaded.languages), limit=loaded.limit, seed=loaded.seed,
-        params=GenerationParams(temperature=0.0, max_tokens=loaded.max_tokens, seed=loaded.seed),
-    )
-    endpoint = EndpointOptions(api_key_env=loaded.system.api_key_env)
-    rows = run_suites(loaded.system.model_string(), loaded.suites, settings, endpoint, db, out_dir,
-                      quiet=quiet, show=True)
+        raise BadInput(f"{spec}: system.serve starts a model on a compute node; `laif sandbox run` does not do that "
+                       "yet: use `laif sandbox render` for a bundle that does, or give system.model")
+    url = db or default_url()
+    if loaded.executor == "slurm":
+        from laif.compute.slurm import submit
+
+        submit(loaded, url, out_dir / "slurm", report=lambda message: err.print(message))
+        err.print("every shard done; scoring")
+    # Local executor, or the final pass after the shards: whatever was answered is resumed, not asked again.
+    rows = run_suites(loaded.system.model_string(), loaded.suites, run_settings(loaded), endpoint(loaded), url,
+                      out_dir, quiet=quiet, show=True)
     summaries = {row["suite"]: row["scores"] for row in rows}
     results = gates(loaded, summaries)
     write_atomic(out_dir / "gates.json", json.dumps(
@@ -91,3 +92,49 @@ def run(
             f"{g['threshold']} = {'not measured' if g['value'] is None else round(g['value'], 2)}" for g in missed))
         raise typer.Exit(EXIT_GATE)
     err.print(f"every threshold met; gates: {out_dir / 'gates.json'}")
+
+
+def _jobs(note: str | None) -> list[str]:
+    try:
+        return list(json.loads(note or "{}").get("slurm_jobs", []))
+    except (json.JSONDecodeError, AttributeError):
+        return []
+
+
+@sandbox_app.command("status")
+def status(
+    run_id: str = typer.Argument(..., help="A run id, as `laif sandbox run` prints it."),
+    db: str | None = typer.Option(None, "--db", help="Database URL."),
+) -> None:
+    """How far a run is: answers stored, its state, and its Slurm jobs still queued."""
+    store = Store(db)
+    row = store.get_run(run_id)
+    if row is None:
+        raise BadInput(f"no run {run_id!r}", hint="laif leaderboard lists completed runs")
+    answered = len(store.answered_prompt_ids(run_id))
+    out.print(f"run {run_id} ({row.suite}, {row.model_name}): {row.status}, {answered}/{row.total_prompts} answered")
+    jobs = _jobs(row.note)
+    if jobs:
+        from laif.compute.slurm import queued
+
+        still = queued() & set(jobs)
+        out.print(f"Slurm jobs: {', '.join(jobs)}; still queued or running: {', '.join(sorted(still)) or 'none'}")
+
+
+@sandbox_app.command("cancel")
+def cancel(
+    run_id: str = typer.Argument(...),
+    db: str | None = typer.Option(None, "--db", help="Database URL."),
+) -> None:
+    """Cancel a run's Slurm jobs; the answers stored so far are kept, and the run can be resumed."""
+    store = Store(db)
+    row = store.get_run(run_id)
+    if row is None:
+        raise BadInput(f"no run {run_id!r}")
+    jobs = _jobs(row.note)
+    from laif.compute.slurm import cancel as scancel
+
+    scancel(jobs)
+    if row.status != "complete":
+        store.update_run(run_id, status="incomplete")
+    out.print(f"cancelled {len(jobs)} Slurm job(s) of run {run_id}; run the same spec again to resume")

@@ -35,6 +35,10 @@ class RunSettings:
     adaptive: bool = True
     #: Start a new run even if an unfinished one with the same spec exists.
     fresh: bool = False
+    #: (index, count): answer only this shard of the prompts and leave scoring to a final pass.
+    shard: tuple[int, int] | None = None
+    #: Create (or find) the run and stop: shards then resume it, so they all share one run.
+    prepare_only: bool = False
 
 
 async def ask(

@@ -162,8 +162,15 @@ class Runner:
                     total_prompts=len(work),
                 )
             )
+        if s.prepare_only:
+            self.store.update_run(run.id, status="incomplete")
+            return RunOutcome(run, Scores(), previous is not None, 0, 0, 0, 0)
         answered = self.store.answered_prompt_ids(run.id)
         todo = [w for pid, w in work.items() if pid not in answered]
+        if s.shard is not None:
+            index, count = s.shard
+            order = {pid: i for i, pid in enumerate(sorted(work))}
+            todo = [w for w in todo if order[w.prompt.prompt_id] % count == index]
         done = len(work) - len(todo)
         total = len(work)
         if progress:
@@ -207,6 +214,11 @@ class Runner:
         except BaseException:
             self.store.update_run(run.id, status="incomplete")
             raise
+        if s.shard is not None:  # the final pass scores, once every shard has answered
+            self.store.update_run(run.id, status="incomplete")
+            final_run = self.store.get_run(run.id)
+            assert final_run is not None
+            return RunOutcome(final_run, Scores(), True, asked, from_cache, total - len(todo), errored)
         scores, records = self.finish(run.id, cases)
         if judge_model is not None:
             if self.on_phase:
