@@ -25,11 +25,16 @@ builddeps:
 		|| echo "could not install gcc/libssl-dev: the IPMS file path will use Python"; \
 	fi
 
-# PostgreSQL for the tests that store runs in a real server (Debian package).
+# PostgreSQL for the tests that store runs in a real server, and a one-machine Slurm
+# (slurm-wlm, munge) for the tests that submit jobs (Debian packages).
 sysdeps:
 	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "Installing PostgreSQL (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then \
+		echo "Installing Slurm and munge (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null; \
 	fi
 
 # The main job: the bias suite on the embedded model, a subset of 2 templates per

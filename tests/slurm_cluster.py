@@ -14,7 +14,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 
@@ -98,8 +98,6 @@ PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
         for pid_file in ("slurmd.pid", "slurmctld.pid"):
             path = root / pid_file
             if path.exists():
-                try:
+                with suppress(ProcessLookupError, ValueError):
                     os.kill(int(path.read_text().strip()), signal.SIGTERM)
-                except (ProcessLookupError, ValueError):
-                    pass
         time.sleep(0.5)
