@@ -50,6 +50,17 @@ def file_sha256(path: Path) -> str:
     return _hash_cache[memo]
 
 
+def _default_threads() -> int:
+    """The cores this process may use: a Slurm task's allocation, else the CPU affinity."""
+    allocated = os.environ.get("SLURM_CPUS_PER_TASK", "")
+    if allocated.isdigit() and int(allocated) > 0:
+        return int(allocated)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 class LlamaCppModel:
     """`llamacpp:PATH` or `llamacpp:embedded`.
 
@@ -66,7 +77,7 @@ class LlamaCppModel:
             raise BadInput(f"{self.path}: no such GGUF file", hint="give llamacpp:PATH to a .gguf file")
         self.spec = f"llamacpp:{path or 'embedded'}"
         self._n_ctx = n_ctx
-        self._threads = threads or os.cpu_count() or 1
+        self._threads = threads or _default_threads()
         self._llm: Any = None
         self._lock = threading.Lock()
         self._identity: ModelIdentity | None = None
