@@ -51,15 +51,14 @@ def model_path() -> Path:
     return embedded_model_path()
 
 
-@pytest.fixture(scope="session")
-def llama_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The embedded GGUF behind `python -m llama_cpp.server` on loopback; yields the /v1 base URL."""
+@contextmanager
+def llama_server_process(model_path: Path, log: Path, *extra: str) -> Iterator[str]:
+    """`python -m llama_cpp.server` on loopback with `extra` arguments; yields the /v1 base URL."""
     port = free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
     with log.open("w") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],
+             "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2", *extra],
             stdout=fh, stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}/v1"
@@ -69,7 +68,7 @@ def llama_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             if proc.poll() is not None:
                 raise RuntimeError(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
+                if httpx.get(f"{base}/models", timeout=2).status_code in (200, 401):  # 401: it wants a key
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
@@ -82,6 +81,13 @@ def llama_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def llama_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The embedded GGUF behind `python -m llama_cpp.server` on loopback; yields the /v1 base URL."""
+    with llama_server_process(model_path, tmp_path_factory.mktemp("llama-server") / "server.log") as base:
+        yield base
 
 
 def _pg_bin(name: str) -> str | None:

@@ -18,7 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from laif.cli import assess, catalogue, ipms, judge, leaderboard, oracles, sandbox, suites  # noqa: E402
+from laif.cli import assess, catalogue, ipms, judge, leaderboard, oracles, sandbox, secrets, suites  # noqa: E402
 
 app.command("assess")(assess.assess)
 app.command("leaderboard")(leaderboard.leaderboard)
@@ -28,6 +28,7 @@ app.add_typer(oracles.oracles_app, name="oracles")
 app.add_typer(ipms.ipms_app, name="ipms")
 app.add_typer(catalogue.catalogue_app, name="catalogue")
 app.add_typer(sandbox.sandbox_app, name="sandbox")
+app.add_typer(secrets.secrets_app, name="secrets")
 
 __all__ = ["app", "main"]
 

@@ -14,6 +14,7 @@ from laif.cli.assess import run_suites
 from laif.compute import endpoint, run_settings
 from laif.configurator.spec import EXAMPLE, gates, json_schema, load_spec
 from laif.errors import EXIT_GATE, BadInput
+from laif.secrets import credential
 from laif.store import Store
 from laif.store.db import default_url
 
@@ -62,14 +63,15 @@ def run(
         raise BadInput(f"{spec}: system.serve starts a model on a compute node, which `laif sandbox run` does not "
                        "do; `laif sandbox render --target slurm` writes a job that does, or give system.model")
     url = db or default_url()
-    if loaded.executor == "slurm":
-        from laif.compute.slurm import submit
+    with credential(loaded.system.api_key_secret, url):
+        if loaded.executor == "slurm":
+            from laif.compute.slurm import submit
 
-        submit(loaded, url, out_dir / "slurm", report=lambda message: err.print(message))
-        err.print("every shard done; scoring")
-    # Local executor, or the final pass after the shards: whatever was answered is resumed, not asked again.
-    rows = run_suites(loaded.system.model_string(), loaded.suites, run_settings(loaded), endpoint(loaded), url,
-                      out_dir, quiet=quiet, show=True)
+            submit(loaded, url, out_dir / "slurm", report=lambda message: err.print(message))
+            err.print("every shard done; scoring")
+        # Local executor, or the final pass after the shards: whatever was answered is resumed, not asked again.
+        rows = run_suites(loaded.system.model_string(), loaded.suites, run_settings(loaded), endpoint(loaded), url,
+                          out_dir, quiet=quiet, show=True)
     summaries = {row["suite"]: row["scores"] for row in rows}
     results = gates(loaded, summaries)
     write_atomic(out_dir / "gates.json", json.dumps(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from laif.configurator.spec import SandboxSpec
 from laif.models import EndpointOptions, GenerationParams
 from laif.sandbox.asking import RunSettings
+from laif.secrets import ENDPOINT_KEY_VAR
 
 
 def run_settings(spec: SandboxSpec, shard: tuple[int, int] | None = None, prepare_only: bool = False) -> RunSettings:
@@ -17,4 +18,8 @@ def run_settings(spec: SandboxSpec, shard: tuple[int, int] | None = None, prepar
 
 
 def endpoint(spec: SandboxSpec) -> EndpointOptions:
+    """A stored credential reaches the adapter through one variable, set only while the run lasts
+    (laif.secrets.credential); Slurm hands it to the shards' environment for their lifetime."""
+    if spec.system.api_key_secret:
+        return EndpointOptions(api_key_env=ENDPOINT_KEY_VAR)
     return EndpointOptions(api_key_env=spec.system.api_key_env)

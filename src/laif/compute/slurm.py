@@ -24,7 +24,8 @@ from laif.compute import endpoint, run_settings
 from laif.configurator.spec import SandboxSpec
 from laif.errors import BadInput, LaifError
 from laif.models import open_model
-from laif.sandbox.runner import Runner
+from laif.sandbox.asking import RunSettings
+from laif.sandbox.runner import Runner, RunOutcome
 from laif.store import Store
 from laif.suites import load_suite
 
@@ -42,6 +43,19 @@ class ShardTask:
     count: int
 
 
+def _run_suite(spec: SandboxSpec, store: Store, name: str, settings: RunSettings) -> RunOutcome:
+    """One suite of the spec under `settings`, the model closed afterwards."""
+
+    async def go(runner: Runner) -> RunOutcome:
+        try:
+            return await runner.run()
+        finally:
+            await runner.model.aclose()
+
+    model = open_model(spec.system.model_string(), endpoint(spec))
+    return asyncio.run(go(Runner(store, model, load_suite(name), settings)))
+
+
 def run_shard(task: ShardTask) -> dict[str, int]:
     """Runs on the compute node: answer this shard's prompts of every suite of the spec."""
     spec = SandboxSpec.model_validate(task.spec)
@@ -49,15 +63,7 @@ def run_shard(task: ShardTask) -> dict[str, int]:
     settings = run_settings(spec, shard=(task.index, task.count))
     asked = from_cache = 0
     for name in spec.suites:
-        model = open_model(spec.system.model_string(), endpoint(spec))
-
-        async def go(runner: Runner) -> Any:
-            try:
-                return await runner.run()
-            finally:
-                await runner.model.aclose()
-
-        outcome = asyncio.run(go(Runner(store, model, load_suite(name), settings)))
+        outcome = _run_suite(spec, store, name, settings)
         asked += outcome.asked
         from_cache += outcome.from_cache
     return {"shard": task.index, "asked": asked, "from_cache": from_cache}
@@ -67,18 +73,7 @@ def prepare_runs(spec: SandboxSpec, db: str) -> dict[str, str]:
     """Create (or find, to resume) the run of every suite; returns suite -> run id."""
     store = Store(db)
     settings = run_settings(spec, prepare_only=True)
-    runs = {}
-    for name in spec.suites:
-        model = open_model(spec.system.model_string(), endpoint(spec))
-
-        async def go(runner: Runner) -> Any:
-            try:
-                return await runner.run()
-            finally:
-                await runner.model.aclose()
-
-        runs[name] = asyncio.run(go(Runner(store, model, load_suite(name), settings))).run.id
-    return runs
+    return {name: _run_suite(spec, store, name, settings).run.id for name in spec.suites}
 
 
 def _minutes(limit: str) -> int:

@@ -42,12 +42,15 @@ class System(_Strict):
     model: str | None = Field(None, description="A laif model string: embedded, llamacpp:PATH, "
                               "openai:BASE_URL#MODEL, http:URL. Left out when `serve` is given.")
     api_key_env: str | None = Field(None, description="Name of the variable holding the endpoint's API key.")
+    api_key_secret: str | None = Field(None, description="Name of a credential stored with `laif secrets set`.")
     serve: Serve | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> System:
         if (self.model is None) == (self.serve is None):
             raise ValueError("give either `model` (an endpoint or the embedded model) or `serve` (a model to start)")
+        if self.api_key_env and self.api_key_secret:
+            raise ValueError("give `api_key_env` or `api_key_secret`, not both")
         return self
 
     def model_string(self) -> str:
