@@ -22,7 +22,13 @@ def load_suite(name: str) -> Suite:
     if not found:
         known = ", ".join(available_suites()) or "none"
         raise BadInput(f"--suite {name}: no such suite (installed: {known})")
-    factory = found[0].load()
+    ep = found[0]
+    if ep.dist is not None and ep.dist.name != "laif":  # a plugin: its own process, limits, environment
+        from laif.suites.isolation import IsolatedSuite
+
+        isolated: Suite = IsolatedSuite(name, ep.value)
+        return isolated
+    factory = ep.load()
     suite = factory()
     if not isinstance(suite, Suite):
         raise BadInput(f"suite {name!r} from {found[0].value} does not implement the laif.suites interface")
