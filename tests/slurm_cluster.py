@@ -79,6 +79,8 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
 MpiDefault=none
+# submitit lets SIGTERM pass; a cancelled job is killed 2 s later instead of the default 30 s.
+KillWait=2
 NodeName={host} CPUs={os.cpu_count()} RealMemory={memory_mb} State=UNKNOWN
 PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """, encoding="utf-8")

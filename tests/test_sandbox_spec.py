@@ -95,5 +95,5 @@ def test_local_run_on_the_embedded_model_gates_the_exit_code(tmp_path: Path) -> 
     assert "every threshold met" in r.stderr
     spec["executor"] = "slurm"
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    r = run_laif("sandbox", "run", str(path), "--quiet", env=env)
-    assert r.returncode == 2 and "executor 'slurm' is not available" in r.stderr
+    r = run_laif("sandbox", "run", str(path), "--quiet", env={**env, "PATH": str(tmp_path)})  # no sbatch here
+    assert r.returncode == 2 and "sbatch is not on PATH" in r.stderr

@@ -74,7 +74,7 @@ def _squeue(env: dict[str, str]) -> dict[str, str]:
 def test_a_shard_killed_mid_run_is_resubmitted_and_the_run_completes(tmp_path: Path,
                                                                       slurm_env: dict[str, str]) -> None:
     env = {**os.environ, **slurm_env, "LAIF_HOME": str(tmp_path / "home")}
-    spec = _spec(tmp_path / "s.yaml", "slurm", limit=3)
+    spec = _spec(tmp_path / "s.yaml", "slurm", limit=8)  # shards long enough to be killed mid-run
     proc = subprocess.Popen([*LAIF, "sandbox", "run", str(spec), "--out",
                              str(tmp_path / "out"), "--quiet"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -90,7 +90,7 @@ def test_a_shard_killed_mid_run_is_resubmitted_and_the_run_completes(tmp_path: P
     stdout, stderr = proc.communicate(timeout=600)
     assert killed is not None, stderr
     assert proc.returncode == 0, stderr
-    assert f"shard 1/2 failed (job {killed}" in stderr and "resubmitted alone" in stderr
+    assert f"shard 1/2 failed (job {killed}" in stderr and "resubmitted alone" in stderr, stderr[-3000:]
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert results["status"] == "complete"
     assert all(e["response"] is not None for e in results["exchanges"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -147,7 +148,7 @@ def wait_for_shards(ex: Any, tasks: list[ShardTask], jobs: list[Any],
 
 def submit(spec: SandboxSpec, db: str, folder: Path, report: Callable[[str], None]) -> dict[str, str]:
     """Prepare the runs, run every shard on Slurm, wait; returns suite -> run id (scored afterwards)."""
-    if not subprocess.run(["which", "sbatch"], capture_output=True).returncode == 0:
+    if shutil.which("sbatch") is None:
         raise BadInput("executor slurm: sbatch is not on PATH; run where Slurm's client commands are")
     runs = prepare_runs(spec, db)
     store = Store(db)

@@ -91,6 +91,7 @@ class LlamaCppModel:
                     model_path=str(self.path),
                     n_ctx=self._n_ctx,
                     n_threads=self._threads,
+                    n_threads_batch=self._threads,  # its default is every core of the machine
                     verbose=False,
                 )
             except ValueError as exc:
