@@ -18,7 +18,18 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from laif.cli import assess, catalogue, ipms, judge, leaderboard, oracles, sandbox, secrets, suites  # noqa: E402
+from laif.cli import (  # noqa: E402
+    assess,
+    catalogue,
+    ipms,
+    judge,
+    leaderboard,
+    oracles,
+    qualify,
+    sandbox,
+    secrets,
+    suites,
+)
 
 app.command("assess")(assess.assess)
 app.command("leaderboard")(leaderboard.leaderboard)
@@ -29,6 +40,7 @@ app.add_typer(ipms.ipms_app, name="ipms")
 app.add_typer(catalogue.catalogue_app, name="catalogue")
 app.add_typer(sandbox.sandbox_app, name="sandbox")
 app.add_typer(secrets.secrets_app, name="secrets")
+app.add_typer(qualify.qualify_app, name="qualify")
 
 __all__ = ["app", "main"]
 

@@ -1,0 +1,95 @@
+"""`laif qualify`: AI Act qualification by questionnaire (interactive, or from an answers file)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+from laif._files import write_atomic
+from laif.cli._common import err, out
+from laif.compliance.qualify import QUESTIONS, applies, check_answers, load_answers, qualify
+from laif.errors import BadInput
+
+qualify_app = typer.Typer(help="AI Act qualification: risk class, role and obligations, with the articles.",
+                          invoke_without_command=True)
+
+
+def _ask() -> dict[str, Any]:
+    """The questionnaire in the terminal, skipping questions that do not apply."""
+    answers: dict[str, Any] = {}
+    for q in QUESTIONS:
+        if not applies(q, answers):
+            continue
+        out.print(f"\n[bold]{q.text}[/bold]  [dim]({', '.join(q.cites)})[/dim]")
+        if q.help:
+            out.print(f"[dim]{q.help}[/dim]")
+        if q.kind == "yesno":
+            answers[q.id] = "yes" if typer.confirm("", default=False) else "no"
+        elif q.kind == "number":
+            answers[q.id] = typer.prompt("", type=float, default=0.0)
+        else:
+            keys = list(q.options)
+            for i, key in enumerate(keys, 1):
+                out.print(f"  {i}. {q.options[key]}")
+            if q.kind == "choice":
+                pick = typer.prompt("number", type=int)
+                if not 1 <= pick <= len(keys):
+                    raise BadInput(f"{q.id}: choose between 1 and {len(keys)}")
+                answers[q.id] = keys[pick - 1]
+            else:
+                raw = typer.prompt("numbers separated by commas, or 0 for none", default="0")
+                picks = [int(p) for p in raw.replace(" ", "").split(",") if p]
+                if any(p < 0 or p > len(keys) for p in picks):
+                    raise BadInput(f"{q.id}: choose between 1 and {len(keys)}, or 0")
+                answers[q.id] = [keys[p - 1] for p in picks if p] or ["none"]
+    return answers
+
+
+@qualify_app.callback()
+def qualify_command(
+    ctx: typer.Context,
+    answers_file: Path | None = typer.Option(None, "--answers", help="Answers file (YAML: question id -> answer)."),
+    save: Path | None = typer.Option(None, "--save", help="Write the answers given interactively to this file."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Qualify a system under the AI Act; without --answers, ask the questions here."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if answers_file is not None:
+        answers = load_answers(answers_file)
+    else:
+        given = _ask()
+        answers = check_answers(given, Path("(terminal)"))
+        if save is not None:
+            write_atomic(save, yaml.safe_dump(given, sort_keys=False))
+            err.print(f"answers saved to {save}")
+    result = qualify(answers)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    out.print(f"\n[bold]Risk class: {result['risk_class']}[/bold]   role: {result['role']}"
+              + ("   general-purpose AI model" + (" with systemic risk" if result["systemic_risk"] else "")
+                 if result["general_purpose_model"] else ""))
+    for r in result["rationale"]:
+        out.print(f"- {r['conclusion']}: {r['because']}  [dim]({', '.join(r['cites'])})[/dim]")
+    out.print("[bold]Obligations[/bold]")
+    for o in result["obligations"]:
+        out.print(f"  {o['id']:10} {o['title']}")
+    err.print(f"[dim]{result['disclaimer']}[/dim]")
+
+
+@qualify_app.command("questions")
+def questions(as_json: bool = typer.Option(False, "--json")) -> None:
+    """The questions with their stable ids, options and the articles they rest on."""
+    listed = [q.as_dict() for q in QUESTIONS]
+    if as_json:
+        typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))
+        return
+    for q in listed:
+        out.print(f"[bold]{q['id']}[/bold] ({q['kind']}): {q['text']}")
+        for key, text in q["options"].items():
+            out.print(f"    {key}: {text}")
