@@ -21,6 +21,7 @@ app = typer.Typer(
 from laif.cli import (  # noqa: E402
     assess,
     catalogue,
+    evidence,
     ipms,
     judge,
     leaderboard,
@@ -41,6 +42,7 @@ app.add_typer(catalogue.catalogue_app, name="catalogue")
 app.add_typer(sandbox.sandbox_app, name="sandbox")
 app.add_typer(secrets.secrets_app, name="secrets")
 app.add_typer(qualify.qualify_app, name="qualify")
+app.add_typer(evidence.evidence_app, name="evidence")
 
 __all__ = ["app", "main"]
 
