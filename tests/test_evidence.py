@@ -44,23 +44,51 @@ def test_qualify_assess_bundle_verify_and_tamper(tmp_path: Path) -> None:
     answers.write_text(yaml.safe_dump(BANKING), encoding="utf-8")
     r = run_laif("qualify", "--answers", str(answers), "--json", env=env)
     assert r.returncode == 0 and json.loads(r.stdout)["risk_class"] == "limited", r.stderr
-    r = run_laif("assess", "--suite", "injection", "-l", "en", "--limit", "1", "--quiet", "--json",
-                 "--out", str(tmp_path / "out"), env=env)
-    assert r.returncode == 0, r.stderr
-    run_id = json.loads(r.stdout)["run_id"]
+    run_ids = {}
+    for suite, languages in (("injection", "en"), ("bias", "en,fr")):
+        r = run_laif("assess", "--suite", suite, "-l", languages, "--limit", "1", "--quiet", "--json",
+                     "--out", str(tmp_path / suite), env=env)
+        assert r.returncode == 0, r.stderr
+        run_ids[suite] = json.loads(r.stdout)["run_id"]
+    run_id = run_ids["injection"]
+
+    # The controls a person answers, with an evidence file, and what is known of the system.
+    (tmp_path / "ev").mkdir()
+    (tmp_path / "ev" / "banner.png").write_bytes(b"\x89PNG not really")
+    controls = tmp_path / "controls.yaml"
+    controls.write_text("ai-literacy: 3\nai-interaction-disclosure:\n  score: 4\n  evidence: [ev/banner.png]\n"
+                        "synthetic-content-marking: {score: 2, note: no watermark yet}\n", encoding="utf-8")
+    system = tmp_path / "system.yaml"
+    system.write_text("name: Helpdesk chatbot\nprovider: Example Bank S.A.\n", encoding="utf-8")
 
     bundle = tmp_path / "bundle.zip"
-    r = run_laif("evidence", "build", run_id, "--qualification", str(answers), "--out", str(bundle), env=env)
+    r = run_laif("evidence", "build", *run_ids.values(), "--qualification", str(answers), "--controls", str(controls),
+                 "--system", str(system), "--out", str(bundle), env=env)
     assert r.returncode == 0, r.stderr
     signer = r.stdout.split("signed by ")[1].split()[0]
     key_file = tmp_path / "home" / "evidence" / "signing.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     with zipfile.ZipFile(bundle) as zf:
-        assert {f"runs/{run_id}/results.json", f"runs/{run_id}/report.html", "qualification.json",
-                "manifest.json", "manifest.sig", "signer.pub"} == set(zf.namelist())
+        names = set(zf.namelist())
+        for rid in run_ids.values():
+            assert {f"runs/{rid}/results.json", f"runs/{rid}/report.html"} <= names
+        assert {"qualification.json", "obligations/catalogue.yaml", "obligations/assessment.json",
+                "controls/controls.yaml", "controls/ai-interaction-disclosure/banner.png",
+                "exports/oscal-assessment-results.json", "exports/cyclonedx-model-card.json",
+                "drafts/annex-iv-technical-documentation.md", "drafts/annex-v-declaration-of-conformity.md",
+                "drafts/art-27-fundamental-rights-impact-assessment.md", "drafts/art-58-sandbox-plan.md",
+                "drafts/art-58-sandbox-exit-report.md", "manifest.json", "manifest.sig", "signer.pub"} <= names
+        assert {f"reports/{n}.{ext}" for n in ("technical", "risk", "legal", "ethics") for ext in ("html", "pdf")} <= names
         assert json.loads(zf.read("qualification.json"))["risk_class"] == "limited"
+        assessment = json.loads(zf.read("obligations/assessment.json"))
+    verdicts = {r["id"]: r["verdict"] for o in assessment["obligations"] for r in o["requirements"]}
+    assert verdicts == {"art-4": "met", "art-50.1": "met", "art-50.1.languages": "not assessed", "art-50.2": "not met"}
+    assert {"requirement": "art-50.1.languages", "needs": "a complete run of the multilingual suite"} in \
+        assessment["missing"]
     r = run_laif("evidence", "verify", str(bundle), "--signer", signer)
     assert r.returncode == 0 and "intact" in r.stdout, r.stderr
+
+    _read_what_was_bundled(bundle, tmp_path / "read", run_ids, env)
 
     results = f"runs/{run_id}/results.json"
     with zipfile.ZipFile(bundle) as zf:
@@ -106,3 +134,51 @@ def test_bad_requests_to_build(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="reserved or unsafe"):
         build({"../escape": b"x"}, tmp_path / "x.zip", key, {})
     shutil.rmtree(tmp_path / "x.zip", ignore_errors=True)
+
+
+def _pdf_text(path: Path) -> tuple[int, str]:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    return len(pdf), "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+
+
+def _read_what_was_bundled(bundle: Path, where: Path, run_ids: dict[str, str], env: dict[str, str]) -> None:
+    """Extract (after verifying) and read it as its readers would: four reports, exports, drafts."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    r = run_laif("evidence", "extract", str(bundle), str(where), env=env)
+    assert r.returncode == 0, r.stderr
+    results = {s: json.loads((where / "runs" / rid / "results.json").read_text()) for s, rid in run_ids.items()}
+    bias = results["bias"]["scores"]["categories"]
+
+    pages, text = _pdf_text(where / "reports" / "technical.pdf")
+    assert pages >= 2 and "Technical report" in text and run_ids["bias"] in text
+    assert all(category in text for category in bias)  # every bias category with its figures
+    pages, text = _pdf_text(where / "reports" / "risk.pdf")
+    assert "Risk summary" in text and "not met" in text
+    pages, text = _pdf_text(where / "reports" / "legal.pdf")
+    assert "art-50.2" in text and "synthetic-content-marking" in text and "score 2 of 5" in text
+    assert "Art. 3(1)" not in text and "art-3.1" in text  # the qualification's rationale, normalised
+    pages, text = _pdf_text(where / "reports" / "ethics.pdf")
+    assert "Ethics view" in text and "French" in text
+    worst = min((k for k in bias.values() if k["score"] is not None), key=lambda k: k["score"])
+    assert f"{worst['score']:.0f}%" in text
+
+    oscal = json.loads((where / "exports" / "oscal-assessment-results.json").read_text())
+    document = AssessmentResults.model_validate(oscal["assessment-results"])
+    findings = {f.target.target_id: f.target.status.state.value for f in document.results[0].findings or []}
+    assert findings["art-50.2"] == "not-satisfied" and findings["art-4"] == "satisfied"
+    card = (where / "exports" / "cyclonedx-model-card.json").read_text()
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(card) is None
+    metrics = json.loads(card)["components"][0]["modelCard"]["quantitativeAnalysis"]["performanceMetrics"]
+    assert metrics, "the model card carries the measured metrics"
+
+    annex_iv = (where / "drafts" / "annex-iv-technical-documentation.md").read_text()
+    for point in range(1, 10):
+        assert f"## {point}. " in annex_iv
+    assert "Example Bank S.A." in annex_iv and "[TO COMPLETE:" in annex_iv and run_ids["bias"] in annex_iv
+    declaration = (where / "drafts" / "annex-v-declaration-of-conformity.md").read_text()
+    assert "sole responsibility of the provider" in declaration and "Do not sign" in declaration

@@ -25,6 +25,7 @@ from laif.cli import (  # noqa: E402
     ipms,
     judge,
     leaderboard,
+    obligations,
     oracles,
     qualify,
     sandbox,
@@ -43,6 +44,7 @@ app.add_typer(sandbox.sandbox_app, name="sandbox")
 app.add_typer(secrets.secrets_app, name="secrets")
 app.add_typer(qualify.qualify_app, name="qualify")
 app.add_typer(evidence.evidence_app, name="evidence")
+app.add_typer(obligations.obligations_app, name="obligations")
 
 __all__ = ["app", "main"]
 

@@ -141,6 +141,9 @@ def verify(path: Path, expected_signer: str | None = None) -> Verification:
         listed = json.loads(contents[MANIFEST])["files"]
     except (ValueError, KeyError, TypeError):
         return Verification(False, problems + [f"{MANIFEST}: not a laif manifest"], signer, 0)
+    for name in sorted(listed):
+        if name.startswith("/") or ".." in name.split("/") or "\\" in name:
+            problems.append(f"{name}: unsafe name in the manifest")
     for name, entry in sorted(listed.items()):
         if name in unreadable:
             continue
