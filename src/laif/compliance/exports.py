@@ -125,7 +125,7 @@ def cyclonedx_model_card(results: list[dict[str, Any]], assessment: dict[str, An
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
-    model = results[0]["model"] if results else {"name": "unknown model"}
+    model: dict[str, Any] = results[0]["model"] if results else {"name": "unknown model"}
     sha256 = (model.get("details") or {}).get("sha256")
     component = Component(name=str(model.get("name")), type=ComponentType.MACHINE_LEARNING_MODEL,
                           bom_ref="model", description=f"assessed with laif {__version__}",
