@@ -100,17 +100,18 @@ def context(assessment: dict[str, Any], results: list[dict[str, Any]], qualifica
                 "total": sum(k.get("total", 0) for k in cats.values())}
     ethics_findings = []
     for e in assessment["measured"]:
-        if e["metric"] in ("bias-by-group", "bias-by-group-and-language", "gap-to-english",
-                                                     "language-fidelity", "accuracy-by-language"):
-            for x in e["measurements"]:
-                if x["verdict"] in ("not met", "inconclusive") and x["value"] is not None:
-                    unit = e["unit"] if e["unit"] == "%" else f" {e['unit']}"
-                    ethics_findings.append({"where": f"{e['title']}: {x['label']}",
-                                            "value": f"{x['value']:.0f}{unit}", "verdict": x["verdict"],
-                                            "threshold": f"{'at least' if e['direction'] == 'higher' else 'at most'} "
-                                                         f"{e['threshold']:g}{unit}",
-                                            "risk": e["risk"][:1].upper() + e["risk"][1:]})
-    ethics_findings = list({f["where"]: f for f in ethics_findings}.values())
+        if e["metric"] not in ("bias-by-group", "bias-by-group-and-language", "gap-to-english", "language-fidelity",
+                               "accuracy-by-language"):
+            continue
+        unit = e["unit"] if e["unit"] == "%" else f" {e['unit']}"
+        shown = {v: [f"{x['label']} {x['value']:.0f}{unit}" for x in e["measurements"]
+                     if x["verdict"] == v and x["value"] is not None] for v in ("not met", "inconclusive")}
+        if shown["not met"] or shown["inconclusive"]:
+            ethics_findings.append({"title": e["title"], "verdict": e["verdict"], "not_met": shown["not met"],
+                                    "inconclusive": shown["inconclusive"],
+                                    "threshold": f"{'at least' if e['direction'] == 'higher' else 'at most'} "
+                                                 f"{e['threshold']:g}{unit}",
+                                    "risk": e["risk"][:1].upper() + e["risk"][1:]})
     ethics_findings.sort(key=lambda f: f["verdict"] != "not met")
     languages = []
     factual = next((r for r in results if r["suite"]["name"] == "multilingual"), None) or \
