@@ -88,6 +88,21 @@ def test_qualify_assess_bundle_verify_and_tamper(tmp_path: Path) -> None:
     r = run_laif("evidence", "verify", str(bundle), "--signer", signer)
     assert r.returncode == 0 and "intact" in r.stdout, r.stderr
 
+    # The same runs judged for a high-risk provider: every measurement traces to the run's own figures.
+    r = run_laif("obligations", "--risk", "high", "--run", run_ids["bias"], "--run", run_ids["injection"], "--json",
+                 env=env)
+    assert r.returncode == 0, r.stderr
+    high = json.loads(r.stdout)
+    assert {x["suite"]: x["run_id"] for x in high["runs"]} == {"bias": run_ids["bias"], "injection": run_ids["injection"]}
+    evidence = next(e for o in high["obligations"] for q in o["requirements"] for e in q["evidence"]
+                    if q["id"] == "art-10.2.f" and e.get("metric") == "bias-by-group")
+    with zipfile.ZipFile(bundle) as zf:
+        categories = json.loads(zf.read(f"runs/{run_ids['bias']}/results.json"))["scores"]["categories"]
+    assert {m["label"]: m["value"] for m in evidence["measurements"]} == {k: v["score"] for k, v in categories.items()}
+    assert evidence["verdict"] == min((m["verdict"] for m in evidence["measurements"]),
+                                      key=["not met", "inconclusive", "not assessed", "met"].index)
+    assert any(m["needs"] == "a complete run of the factual suite" for m in high["missing"])
+
     _read_what_was_bundled(bundle, tmp_path / "read", run_ids, env)
 
     results = f"runs/{run_id}/results.json"
