@@ -15,6 +15,7 @@ from laif.compliance.obligations import (
     Answers,
     LoadedCatalogue,
     assess,
+    controls_for,
     controls_template,
     load_catalogue,
     load_controls,
@@ -125,7 +126,7 @@ def controls_command(
         write_atomic(template, controls_template(loaded.catalogue, ids) + "\n")
         err.print(f"wrote {template}")
         return
-    wanted = {c for oid in ids if (o := loaded.catalogue.obligation(oid)) for r in o.requirements for c in r.controls}
+    wanted = controls_for(loaded.catalogue, ids)
     listed = {cid: c.model_dump(by_alias=True) for cid, c in loaded.catalogue.controls.items() if cid in wanted}
     if as_json:
         typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from laif import __version__
 from laif._yaml import load_yaml, validate
 from laif.compliance.exports import describe_measurements
+from laif.compliance.obligations import evidence_of
 from laif.errors import BadInput
 
 
@@ -57,13 +58,8 @@ def _or(value: str | None, what: str) -> str:
     return value if value else todo(what)
 
 
-def _requirement(assessment: dict[str, Any], rid: str) -> dict[str, Any] | None:
-    return next((r for o in assessment["obligations"] for r in o["requirements"] if r["id"] == rid), None)
-
-
 def _control(assessment: dict[str, Any], cid: str) -> dict[str, Any] | None:
-    return next((e for o in assessment["obligations"] for r in o["requirements"] for e in r["evidence"]
-                 if e.get("control") == cid), None)
+    return next((e for _r, e in evidence_of(assessment) if e.get("control") == cid), None)
 
 
 def _control_line(assessment: dict[str, Any], cid: str, what: str) -> str:
@@ -77,11 +73,9 @@ def _control_line(assessment: dict[str, Any], cid: str, what: str) -> str:
 
 def _metric_lines(assessment: dict[str, Any]) -> list[str]:
     seen: dict[str, dict[str, Any]] = {}
-    for o in assessment["obligations"]:
-        for r in o["requirements"]:
-            for e in r["evidence"]:
-                if e["kind"] == "metric":
-                    seen.setdefault(e["metric"], e)
+    for _r, e in evidence_of(assessment):
+        if e["kind"] == "metric":
+            seen.setdefault(e["metric"], e)
     lines = []
     for name, e in seen.items():
         run = f"run `{e['run_id']}`" if e["run_id"] else "no run"
@@ -202,14 +196,9 @@ def fria(system: SystemDescription, assessment: dict[str, Any], results: list[di
          about: dict[str, Any]) -> str:
     harms = []
     for key in ("bias-by-group", "bias-by-group-and-language", "gap-to-english", "language-fidelity"):
-        for o in assessment["obligations"]:
-            for r in o["requirements"]:
-                for e in r["evidence"]:
-                    if e.get("metric") == key:
-                        for m in e["measurements"]:
-                            if m["verdict"] in ("not met", "inconclusive"):
-                                harms.append(f"- {m['path']} ({e['title']}): {m['value']:.0f} {e['unit']} against "
-                                             f"{e['threshold']:g}, {m['verdict']}. {e['risk']}")
+        for e in (e for _r, e in evidence_of(assessment) if e.get("metric") == key):
+            harms += [f"- {m['path']} ({e['title']}): {m['value']:.0f} {e['unit']} against {e['threshold']:g}, "
+                      f"{m['verdict']}. {e['risk']}" for m in e["measurements"] if m["verdict"] in ("not met", "inconclusive")]
     harms = list(dict.fromkeys(harms))
     lines = _header("Fundamental rights impact assessment (Art. 27)", "Art. 27 of Regulation (EU) 2024/1689", about)
     lines += [

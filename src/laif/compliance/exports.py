@@ -143,20 +143,19 @@ def cyclonedx_model_card(results: list[dict[str, Any]], assessment: dict[str, An
             if m["low"] is not None and m["high"] is not None:
                 entry["confidenceInterval"] = {"lowerBound": f"{m['low']:.2f}", "upperBound": f"{m['high']:.2f}"}
             metrics.append(entry)
-    unique = list({(m["type"], m["slice"]): m for m in metrics}.values())
     failing = [f"{e['title']} ({e['suite']}): {e['verdict']}, {e['reason']}" for e in assessment["measured"]
                if e["verdict"] in ("not met", "inconclusive")]
     groups = [m for e in assessment["measured"] if e["metric"] == "bias-by-group"
               for m in e["measurements"] if m["verdict"] != "met"]
     data["components"][0]["modelCard"] = {
         "modelParameters": {"task": "text generation"},
-        "quantitativeAnalysis": {"performanceMetrics": unique},
+        "quantitativeAnalysis": {"performanceMetrics": metrics},
         "considerations": {
             "technicalLimitations": failing or ["no sandbox threshold was missed"],
             "fairnessAssessments": [
                 {"groupAtRisk": g["label"],
                  "harms": f"answers free of the stereotype: {g['value']:.0f}% ({g['verdict']} against the threshold)"}
-                for g in {g["path"]: g for g in groups}.values() if g["value"] is not None],
+                for g in groups if g["value"] is not None],
         },
     }
     data.setdefault("metadata", {})["tools"] = {"components": [{"type": "application", "name": "laif",

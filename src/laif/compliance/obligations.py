@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -274,10 +275,10 @@ def check_control(cid: str, control: Control, answers: Answers | None) -> dict[s
     base = {"kind": "control", "control": cid, "title": control.title, "question": control.question,
             "pass": control.passing, "evidence_required": control.evidence_required}
     answer = answers.answers.get(cid) if answers else None
-    if answer is None:
+    if answers is None or answer is None:
         return base | {"score": None, "files": [], "verdict": "not assessed", "reason": "not answered"}
     files = [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-             for name, data in (answers.files.get(cid) or {}).items()] if answers else []
+             for name, data in (answers.files.get(cid) or {}).items()]
     got = base | {"score": answer.score, "files": files, "note": answer.note, "answered_by": answer.answered_by}
     if answer.score < control.passing:
         return got | {"verdict": "not met", "reason": f"scored {answer.score}, needs {control.passing}"}
@@ -300,6 +301,9 @@ def assess(loaded: LoadedCatalogue, obligation_ids: list[str], results: list[dic
     """Every applicable obligation, requirement by requirement, with its verdict and evidence."""
     catalogue = loaded.catalogue
     runs = latest_by_suite(results)
+    # Each metric is measured once; requirements that share it share its result.
+    measured = {name: measure(metric, runs.get(metric.suite)) | {"metric": name}
+                for name, metric in catalogue.metrics.items()}
     out_obligations: list[dict[str, Any]] = []
     missing: list[dict[str, str]] = []
     for oid in obligation_ids:
@@ -311,8 +315,7 @@ def assess(loaded: LoadedCatalogue, obligation_ids: list[str], results: list[dic
             continue
         requirements: list[dict[str, Any]] = []
         for req in obligation.requirements:
-            evidence = [measure(catalogue.metrics[m], runs.get(catalogue.metrics[m].suite)) | {"metric": m}
-                        for m in req.metrics]
+            evidence = [measured[m] for m in req.metrics]
             evidence += [check_control(c, catalogue.controls[c], answers) for c in req.controls]
             for e in evidence:
                 if e["verdict"] == "not assessed":
@@ -335,11 +338,29 @@ def assess(loaded: LoadedCatalogue, obligation_ids: list[str], results: list[dic
         "summary": {v: every.count(v) for v in VERDICTS},
         # Every metric of the catalogue on the runs given, whether or not an obligation in scope needs it
         # (the model card and the ethics view report them all).
-        "measured": [measure(metric, runs.get(metric.suite)) | {"metric": name}
-                     for name, metric in catalogue.metrics.items() if metric.suite in runs],
+        "measured": [e for e in measured.values() if e["suite"] in runs],
         "obligations": out_obligations,
         "missing": list({(m["requirement"], m["needs"]): m for m in missing}.values()),
     }
+
+
+def evidence_of(assessment: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(requirement, evidence) for every piece of evidence of every obligation in an assessment."""
+    for o in assessment["obligations"]:
+        for r in o["requirements"]:
+            for e in r["evidence"]:
+                yield r, e
+
+
+def controls_for(catalogue: Catalogue, obligation_ids: list[str]) -> dict[str, str]:
+    """The controls the obligations need, each with the first requirement that names it, in order."""
+    found: dict[str, str] = {}
+    for oid in obligation_ids:
+        obligation = catalogue.obligation(oid)
+        for req in obligation.requirements if obligation else []:
+            for cid in req.controls:
+                found.setdefault(cid, req.id)
+    return found
 
 
 def resolve_scope(qualification: dict[str, Any] | None, risk: str | None, role: str) -> tuple[list[str], dict[str, Any]]:
@@ -357,16 +378,9 @@ def controls_template(catalogue: Catalogue, obligation_ids: list[str]) -> str:
     """A controls file to fill in: every control the obligations need, its question as a comment."""
     lines = ["# Controls: score each from 1 to 5 and attach the evidence files (paths relative to this file).",
              *[f"#   {k}: {v}" for k, v in sorted(catalogue.scale.items())], ""]
-    seen: set[str] = set()
-    for oid in obligation_ids:
-        obligation = catalogue.obligation(oid)
-        for req in obligation.requirements if obligation else []:
-            for cid in req.controls:
-                if cid in seen:
-                    continue
-                seen.add(cid)
-                c = catalogue.controls[cid]
-                lines += [f"# {c.title} ({req.id}). {c.question}",
-                          f"# met at {c.passing} or more" + (", with at least one evidence file" if c.evidence_required else ""),
-                          f"# {cid}:", "#   score: 3", "#   evidence: [file.pdf]", "#   note: ''", ""]
+    for cid, rid in controls_for(catalogue, obligation_ids).items():
+        c = catalogue.controls[cid]
+        lines += [f"# {c.title} ({rid}). {c.question}",
+                  f"# met at {c.passing} or more" + (", with at least one evidence file" if c.evidence_required else ""),
+                  f"# {cid}:", "#   score: 3", "#   evidence: [file.pdf]", "#   note: ''", ""]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from laif import __version__
+from laif.compliance.obligations import evidence_of
 from laif.reports.html import SUITE_TITLES, _env, language_bars, metric_charts
 
 AUDIENCES = {
@@ -50,10 +51,6 @@ def _spread(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _evidence(assessment: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    return [(r, e) for o in assessment["obligations"] for r in o["requirements"] for e in r["evidence"]]
-
-
 def context(assessment: dict[str, Any], results: list[dict[str, Any]], qualification: dict[str, Any] | None,
             system_name: str | None, drafts: list[str]) -> dict[str, Any]:
     """What the four templates share."""
@@ -74,7 +71,7 @@ def context(assessment: dict[str, Any], results: list[dict[str, Any]], qualifica
     misses: dict[str, dict[str, Any]] = {}
     passes: dict[str, dict[str, Any]] = {}
     controls_low = []
-    for req, e in _evidence(assessment):
+    for req, e in evidence_of(assessment):
         if e["kind"] == "metric" and e["verdict"] in ("not met", "inconclusive"):
             m = misses.setdefault(e["metric"], e | {"requirements": []})
             m["requirements"].append(req["id"])
@@ -124,7 +121,7 @@ def context(assessment: dict[str, Any], results: list[dict[str, Any]], qualifica
             languages.append({"lang": lang, "accuracy": acc.get("value"), "acc_low": acc.get("low"),
                               "acc_high": acc.get("high"), "gap": (metrics.get("gap_to_english") or {}).get(lang),
                               "fidelity": fid.get("value")})
-    ethics_controls = list({e["control"]: e for _r, e in _evidence(assessment) if e.get("control") in (
+    ethics_controls = list({e["control"]: e for _r, e in evidence_of(assessment) if e.get("control") in (
         "bias-mitigation", "vulnerable-groups", "fria")}.values())
     return {
         "system_name": system_name or model.get("name") or "AI system",
