@@ -15,7 +15,6 @@ from laif.cli.obligations import collect_results, evaluate
 from laif.compliance.drafts import SystemDescription, all_drafts, load_system
 from laif.compliance.evidence import build, fingerprint, signing_key, verify
 from laif.compliance.exports import cyclonedx_model_card, oscal_assessment_results
-from laif.compliance.qualify import load_answers, qualify
 from laif.errors import EXIT_GATE, BadInput
 from laif.reports import render_run_report
 from laif.reports.audience import context, render_all
@@ -72,7 +71,7 @@ def build_command(
         files["exports/cyclonedx-model-card.json"] = _json(cyclonedx_model_card(results, assessment))
         when = {"date": datetime.now(UTC).strftime("%Y-%m-%d")}
         drafts = all_drafts(description, qualification, assessment, results, when)
-        files.update({name: text.encode("utf-8") for name, text in drafts.items()})
+        files.update({path: text.encode("utf-8") for path, text in drafts.items()})
         err.print("reports: technical, risk, legal, ethics" + (" (HTML and PDF)" if pdf else " (HTML)"))
         files.update(render_all(context(assessment, results, qualification, description.name, list(drafts)), pdf=pdf))
         about |= {"scope": assessment["scope"], "catalogue": assessment["catalogue"]["version"],
@@ -83,8 +82,6 @@ def build_command(
         files[f"runs/{run_id}/report.html"] = render_run_report(results_one).encode("utf-8")
         about["runs"].append({"run_id": run_id, "suite": results_one["suite"]["name"],
                               "model": results_one["model"]["name"]})
-    if qualification is None and answers is not None:
-        qualification = qualify(load_answers(answers))
     if qualification is not None:
         files["qualification.json"] = json.dumps(qualification, ensure_ascii=False, indent=2).encode("utf-8")
         about["risk_class"] = qualification["risk_class"]
