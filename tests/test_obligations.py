@@ -116,13 +116,18 @@ def test_scope_of_each_risk_class() -> None:
 def test_bad_controls_and_catalogue_are_refused_with_file_and_line(tmp_path: Path) -> None:
     env = {"LAIF_HOME": str(tmp_path / "home")}
     controls = tmp_path / "controls.yaml"
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "log.txt").write_text(folder, encoding="utf-8")
     controls.write_text("ai-literacy: {score: 3}\nno-such-control: 4\nrisk-measures:\n  score: 7\n"
-                        "data-governance:\n  score: 4\n  evidence: [missing.pdf]\n", encoding="utf-8")
+                        "data-governance:\n  score: 4\n  evidence: [missing.pdf]\n"
+                        "logging:\n  score: 4\n  evidence:\n    - a/log.txt\n    - b/log.txt\n", encoding="utf-8")
     r = run_laif("obligations", "--risk", "high", "--controls", str(controls), env=env)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"{controls}:2: no-such-control: unknown control" in r.stderr
     assert f"{controls}:4: risk-measures.score" in r.stderr
     assert f"{controls}:7: data-governance.evidence: no such file 'missing.pdf'" in r.stderr
+    assert "logging.evidence: two files named 'log.txt'" in r.stderr
 
     r = run_laif("obligations", "catalogue", env=env)
     assert r.returncode == 0

@@ -204,6 +204,11 @@ def load_controls(path: Path, catalogue: Catalogue) -> Answers:
                 problems.append(f"{path}:{line_of(data, (cid, 'evidence', i)) or line_of(data, (cid,))}: "
                                 f"{cid}.evidence: no such file {name!r} (paths are relative to {path.name})")
                 continue
+            if file.name in attached:
+                problems.append(f"{path}:{line_of(data, (cid, 'evidence', i)) or line_of(data, (cid,))}: "
+                                f"{cid}.evidence: two files named {file.name!r}; the bundle keeps files by name, "
+                                "rename one")
+                continue
             attached[file.name] = file.read_bytes()
         answers[cid], files[cid] = answer, attached
     if problems:
