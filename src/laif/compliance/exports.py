@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from laif import __version__
+from laif.compliance.obligations import unit_suffix
 from laif.errors import LaifError
 
 NAMESPACE = uuid.UUID("6f2b1f6e-3c1a-4d8e-9a57-1e2c9b0d4a11")  # laif's, for stable UUIDs
@@ -35,7 +36,7 @@ def _uuid(*parts: str) -> str:
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
-    return "–" if value is None else f"{value:.1f}{' ' + unit if unit and unit != '%' else unit}"
+    return "–" if value is None else f"{value:.1f}{unit_suffix(unit)}"
 
 
 def describe_measurements(e: dict[str, Any]) -> str:

@@ -29,6 +29,11 @@ REFERENCE = re.compile(r"^(art-\d+[a-z]?|annex-[ivx]+)(\.[0-9a-z]+)*$")
 RISKS = ("high", "limited", "minimal", "gpai", "gpai-systemic")
 
 
+def unit_suffix(unit: str) -> str:
+    """What follows a number: `%` directly, any other unit after a space (`-33 points`)."""
+    return unit if unit in ("", "%") else f" {unit}"
+
+
 def worst(verdicts: list[str]) -> str:
     return min(verdicts, key=VERDICTS.index) if verdicts else "not assessed"
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from laif import __version__
-from laif.compliance.obligations import evidence_of
+from laif.compliance.obligations import evidence_of, unit_suffix
 from laif.reports.html import SUITE_TITLES, _env, language_bars, metric_charts
 
 AUDIENCES = {
@@ -20,6 +20,7 @@ AUDIENCES = {
 }
 FAILED_SHOWN = 6
 ORDER = ("not met", "inconclusive", "not assessed", "met")
+_env.filters["unit"] = unit_suffix
 _env.filters["worst_first"] = lambda ms: sorted(ms, key=lambda m: ORDER.index(m["verdict"]))
 
 
@@ -100,7 +101,7 @@ def context(assessment: dict[str, Any], results: list[dict[str, Any]], qualifica
         if e["metric"] not in ("bias-by-group", "bias-by-group-and-language", "gap-to-english", "language-fidelity",
                                "accuracy-by-language"):
             continue
-        unit = e["unit"] if e["unit"] == "%" else f" {e['unit']}"
+        unit = unit_suffix(e["unit"])
         shown = {v: [f"{x['label']} {x['value']:.0f}{unit}" for x in e["measurements"]
                      if x["verdict"] == v and x["value"] is not None] for v in ("not met", "inconclusive")}
         if shown["not met"] or shown["inconclusive"]:
