@@ -53,7 +53,7 @@ CLASSES = {
     "licence": DCTERMS.LicenseDocument,
     "country": DCTERMS.Location,
 }
-ACCESS_CODES = {"public": "PUBLIC", "restricted": "RESTRICTED", "non-public": "NON_PUBLIC"}
+ACCESS_CODES = vocab.ACCESS
 LANG_CODES = vocab.LANGUAGES
 FORMAT_CODES = vocab.FORMATS
 
