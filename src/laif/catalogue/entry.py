@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from laif._files import write_atomic
 from laif._yaml import load_yaml, validate
@@ -106,20 +106,12 @@ class Entry(BaseModel):
     def _licence(cls, v: str) -> str:
         return _one_of([_filled(v, "the licence")], vocab.codes("licence"), "licence", urls=True)[0]
 
-    @field_validator("themes")
+    @field_validator("themes", "languages", "spatial")
     @classmethod
-    def _themes(cls, v: list[str]) -> list[str]:
-        return _one_of(v, vocab.codes("data-theme"), "theme", urls=True)
-
-    @field_validator("languages")
-    @classmethod
-    def _languages(cls, v: list[str]) -> list[str]:
-        return _one_of(v, vocab.LANGUAGES, "language", urls=True)
-
-    @field_validator("spatial")
-    @classmethod
-    def _spatial(cls, v: list[str]) -> list[str]:
-        return _one_of(v, vocab.codes("country"), "country", urls=True)
+    def _codes(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        allowed, what = {"themes": (vocab.codes("data-theme"), "theme"), "languages": (vocab.LANGUAGES, "language"),
+                         "spatial": (vocab.codes("country"), "country")}[str(info.field_name)]
+        return _one_of(v, allowed, what, urls=True)
 
     @field_validator("keywords")
     @classmethod
