@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import shutil
 import subprocess
 import time
@@ -77,18 +76,6 @@ def prepare_runs(spec: SandboxSpec, db: str) -> dict[str, str]:
     return {name: _run_suite(spec, store, name, settings).run.id for name in spec.suites}
 
 
-def _minutes(limit: str) -> int:
-    m = re.match(r"^(?:(\d+)-)?(\d{1,2}):(\d{2}):(\d{2})$", limit)
-    assert m is not None  # the spec validated it
-    days = int(m.group(1) or 0)
-    return max(1, days * 1440 + int(m.group(2)) * 60 + int(m.group(3)) + (int(m.group(4)) > 0))
-
-
-def _gigabytes(memory: str) -> float:
-    number, unit = re.match(r"^(\d+)([KMGT]?)$", memory).groups()  # type: ignore[union-attr]
-    return int(number) * {"K": 1 / 1024 ** 2, "M": 1 / 1024, "": 1 / 1024, "G": 1, "T": 1024}[unit]
-
-
 def executor_for(spec: SandboxSpec, folder: Path) -> Any:
     import submitit  # imported here: only the Slurm path needs it
 
@@ -98,8 +85,8 @@ def executor_for(spec: SandboxSpec, folder: Path) -> Any:
     if r.account:
         extra["account"] = r.account
     ex.update_parameters(
-        name=f"laif-{spec.name}", timeout_min=_minutes(r.time), nodes=r.nodes, tasks_per_node=1,
-        cpus_per_task=r.cpus, mem_gb=_gigabytes(r.memory), gpus_per_node=r.gpus or None,
+        name=f"laif-{spec.name}", timeout_min=r.minutes, nodes=r.nodes, tasks_per_node=1,
+        cpus_per_task=r.cpus, mem_gb=r.memory_gb, gpus_per_node=r.gpus or None,
         slurm_partition=r.partition, slurm_array_parallelism=r.shards, slurm_additional_parameters=extra,
     )
     return ex

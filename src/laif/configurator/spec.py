@@ -20,7 +20,7 @@ from laif.errors import BadInput
 
 SPEC_VERSION = 1
 _TIME = re.compile(r"^(?:(\d+)-)?(\d{1,2}):(\d{2}):(\d{2})$")
-_MEMORY = re.compile(r"^\d+[KMGT]?$")
+_MEMORY = re.compile(r"^(\d+)([KMGT]?)$")
 
 
 class _Strict(BaseModel):
@@ -97,6 +97,22 @@ class Resources(_Strict):
         if not m or int(m.group(3)) > 59 or int(m.group(4)) > 59:
             raise ValueError(f"not a time limit: {v!r}; use HH:MM:SS or D-HH:MM:SS")
         return v.strip()
+
+    @property
+    def minutes(self) -> int:
+        """The time limit in whole minutes (a part minute counts as one; at least 1)."""
+        m = _TIME.match(self.time)
+        assert m is not None  # validated above
+        days, hours, mins, secs = (int(g or 0) for g in m.groups())
+        return max(1, days * 1440 + hours * 60 + mins + (secs > 0))
+
+    @property
+    def memory_gb(self) -> float:
+        """The memory in GiB (Slurm reads a bare number as megabytes)."""
+        m = _MEMORY.match(self.memory)
+        assert m is not None  # validated above
+        number, unit = m.groups()
+        return int(number) * {"K": 1 / 1024 ** 2, "M": 1 / 1024, "": 1 / 1024, "G": 1, "T": 1024}[unit]
 
 
 class SandboxSpec(_Strict):
