@@ -39,9 +39,7 @@ def collect_results(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
         run_ids = list(latest.values())
     results = []
     for run_id in dict.fromkeys(run_ids):
-        if store.get_run(run_id) is None:
-            raise BadInput(f"no run {run_id!r}", hint="laif leaderboard --json lists the runs")
-        r = run_results(store, run_id)
+        r = run_results(store, store.require_run(run_id).id)
         if r.get("status") != "complete":
             raise BadInput(f"run {run_id} is {r.get('status')}; finish it before using it as evidence")
         results.append(r)

@@ -110,11 +110,9 @@ def status(
 ) -> None:
     """How far a run is: answers stored, its state, and its Slurm jobs still queued."""
     store = Store(db)
-    row = store.get_run(run_id)
-    if row is None:
-        raise BadInput(f"no run {run_id!r}", hint="laif leaderboard lists completed runs")
-    answered = len(store.answered_prompt_ids(run_id))
-    out.print(f"run {run_id} ({row.suite}, {row.model_name}): {row.status}, {answered}/{row.total_prompts} answered")
+    row = store.require_run(run_id)
+    answered = len(store.answered_prompt_ids(row.id))
+    out.print(f"run {row.id} ({row.suite}, {row.model_name}): {row.status}, {answered}/{row.total_prompts} answered")
     jobs = _jobs(row.note)
     if jobs:
         from laif.compute.slurm import queued
@@ -130,16 +128,14 @@ def cancel(
 ) -> None:
     """Cancel a run's Slurm jobs; the answers stored so far are kept, and the run can be resumed."""
     store = Store(db)
-    row = store.get_run(run_id)
-    if row is None:
-        raise BadInput(f"no run {run_id!r}")
+    row = store.require_run(run_id)
     jobs = _jobs(row.note)
     from laif.compute.slurm import cancel as scancel
 
     scancel(jobs)
     if row.status != "complete":
-        store.update_run(run_id, status="incomplete")
-    out.print(f"cancelled {len(jobs)} Slurm job(s) of run {run_id}; run the same spec again to resume")
+        store.update_run(row.id, status="incomplete")
+    out.print(f"cancelled {len(jobs)} Slurm job(s) of run {row.id}; run the same spec again to resume")
 
 
 @sandbox_app.command("render")

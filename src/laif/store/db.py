@@ -229,6 +229,13 @@ class Store:
                 row = matches[0] if len(matches) == 1 else None
             return row
 
+    def require_run(self, run_id: str) -> RunRow:
+        """The run with this id (or unique prefix of one); BadInput naming it when there is none."""
+        row = self.get_run(run_id)
+        if row is None:
+            raise BadInput(f"no run {run_id!r}", hint="laif leaderboard --json lists the runs")
+        return row
+
     def runs(self, suite: str | None = None, status: str | None = "complete") -> list[RunRow]:
         with self.session() as s:
             stmt = select(RunRow).order_by(RunRow.created_at)
