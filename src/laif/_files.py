@@ -1,4 +1,4 @@
-"""Writing files so that they are either whole or absent: never half-written."""
+"""Where laif keeps its files, and writing files so that they are either whole or absent: never half-written."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
+
+
+def laif_home() -> Path:
+    """laif's own folder: `$LAIF_HOME`, else `~/.laif` (database, keys, signing key)."""
+    return Path(os.environ.get("LAIF_HOME") or Path.home() / ".laif")
 
 
 @contextmanager

@@ -17,13 +17,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import DateTime, String, Text, delete, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
-from laif._files import write_atomic
+from laif._files import laif_home, write_atomic
 from laif.errors import BadInput
 from laif.store.db import default_url, open_engine
 
@@ -54,15 +53,11 @@ def mask(value: str) -> str:
     return "••••" + value[-4:] if len(value) >= 16 else "••••"
 
 
-def _home() -> Path:
-    return Path(os.environ.get("LAIF_HOME") or Path.home() / ".laif")
-
-
 class SecretStore:
     def __init__(self, db: str | None = None) -> None:
         self.engine = open_engine(db or default_url(), SecretsBase)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.key_file = _home() / "secrets.keys"
+        self.key_file = laif_home() / "secrets.keys"
 
     # --- keys --------------------------------------------------------------------------------------
 

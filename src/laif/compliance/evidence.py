@@ -29,19 +29,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from laif import __version__
+from laif._files import laif_home
 from laif.errors import BadInput
 
 MANIFEST, SIGNATURE, SIGNER = "manifest.json", "manifest.sig", "signer.pub"
 _CONTROL = {MANIFEST, SIGNATURE, SIGNER}
 
 
-def _home() -> Path:
-    return Path(os.environ.get("LAIF_HOME") or Path.home() / ".laif")
-
-
 def signing_key(path: Path | None = None) -> Ed25519PrivateKey:
     """The builder's Ed25519 key, made (mode 0600) the first time."""
-    path = path or _home() / "evidence" / "signing.key"
+    path = path or laif_home() / "evidence" / "signing.key"
     if path.is_file():
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from laif._files import laif_home
 from laif.errors import BadInput
 
 #: Version of the run-record layout; readers check it (see docs/run-record.md).
@@ -155,8 +156,7 @@ def _cache_put(s: Session, key: str, model_key: str, response: str) -> None:
 def default_url() -> str:
     if os.environ.get("LAIF_DB_URL"):
         return os.environ["LAIF_DB_URL"]
-    home = Path(os.environ.get("LAIF_HOME") or Path.home() / ".laif")
-    return f"sqlite:///{home / 'laif.db'}"
+    return f"sqlite:///{laif_home() / 'laif.db'}"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
