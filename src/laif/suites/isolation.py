@@ -103,19 +103,21 @@ class IsolatedSuite:
         except subprocess.TimeoutExpired:
             raise PluginFailed(f"suite {self._name}: {method}() ran past its time limit of {seconds:g} s and was "
                                "stopped", hint="LAIF_PLUGIN_SECONDS raises the limit") from None
-        if not done.stdout and done.returncode != 0:
+
+        def died() -> PluginFailed:
             tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
-            raise PluginFailed(f"suite {self._name}: {method}() died ({tail[0]}); memory limit "
-                               f"{memory_mb} MB", hint="LAIF_PLUGIN_MEMORY_MB raises the limit")
+            return PluginFailed(f"suite {self._name}: {method}() died ({tail[0]}); memory limit {memory_mb} MB",
+                                hint="LAIF_PLUGIN_MEMORY_MB raises the limit")
+
+        if not done.stdout and done.returncode != 0:
+            raise died()
         try:
             status, result = safe_loads(done.stdout)
         except pickle.UnpicklingError as exc:
             raise PluginFailed(f"suite {self._name}: {method}() answered with something laif will not load ({exc})") \
                 from None
         except Exception:  # noqa: BLE001 - a child that died without a result
-            tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
-            raise PluginFailed(f"suite {self._name}: {method}() died ({tail[0]}); memory limit "
-                               f"{memory_mb} MB", hint="LAIF_PLUGIN_MEMORY_MB raises the limit") from None
+            raise died() from None
         if status != "ok":
             raise PluginFailed(f"suite {self._name}: {method}() failed: {result}")
         return result
