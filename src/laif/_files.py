@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -13,6 +14,12 @@ from typing import TextIO
 def laif_home() -> Path:
     """laif's own folder: `$LAIF_HOME`, else `~/.laif` (database, keys, signing key)."""
     return Path(os.environ.get("LAIF_HOME") or Path.home() / ".laif")
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 @contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from laif._files import atomic_output, write_atomic
+from laif._files import atomic_output, file_sha256, write_atomic
 from laif.errors import BadInput
 from laif.ipms.pseudonyms import CANONICAL, SCHEME, Pseudonymiser
 
@@ -243,10 +242,6 @@ def pseudonymise_csv(
     if counted is None:
         counted = _pseudonymise_python(source, out, columns, pseudonymiser)
     rows, values = counted
-    digest = hashlib.sha256()
-    with out.open("rb") as written:
-        for chunk in iter(lambda: written.read(1 << 20), b""):
-            digest.update(chunk)
     manifest = {
         "scheme": SCHEME,
         "domain": domain,
@@ -255,7 +250,7 @@ def pseudonymise_csv(
         "rows": rows,
         "values": values,
         "output": out.name,
-        "output_sha256": digest.hexdigest(),
+        "output_sha256": file_sha256(out),
     }
     write_atomic(manifest_path(out), json.dumps(manifest, indent=2) + "\n")
     return Outcome(rows, values, manifest)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import json
 import operator
 import random
@@ -37,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from laif._files import atomic_output, write_atomic
+from laif._files import atomic_output, file_sha256, write_atomic
 from laif.errors import BadInput
 from laif.ipms.files import csv_rows, manifest_path, read_manifest
 from laif.ipms.pseudonyms import SCHEME, Pseudonymiser, canonical_date, canonical_id, canonical_text
@@ -149,14 +148,6 @@ class FieldMap:
         return cls(id_column, names[0], names[1], birth)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def encode_csv(source: Path, out: Path, fields: FieldMap, domain: str,
                pseudonymiser: Pseudonymiser, encoder: BloomEncoder) -> dict[str, Any]:
     """Write `out` (pseudonym of the record id, Bloom filter in base64) and its manifest."""
@@ -184,7 +175,7 @@ def encode_csv(source: Path, out: Path, fields: FieldMap, domain: str,
     manifest = {
         "scheme": SCHEME, "kind": "bloom", "domain": domain, "key_check": pseudonymiser.key_check,
         "fields": {"id": fields.id, "first": fields.first, "last": fields.last, "birth": fields.birth},
-        **encoder.parameters(), "rows": count, "output": out.name, "output_sha256": _file_sha256(out),
+        **encoder.parameters(), "rows": count, "output": out.name, "output_sha256": file_sha256(out),
     }
     write_atomic(manifest_path(out), json.dumps(manifest, indent=2) + "\n")
     return manifest
@@ -196,7 +187,7 @@ def encode_csv(source: Path, out: Path, fields: FieldMap, domain: str,
 def _checked_manifest(path: Path) -> dict[str, Any]:
     """The manifest beside `path`, after checking that `path` is the file it describes."""
     manifest = read_manifest(manifest_path(path))
-    if manifest.get("output_sha256") != _file_sha256(path):
+    if manifest.get("output_sha256") != file_sha256(path):
         raise BadInput(f"{path}: changed since it was written (its SHA-256 is not the one in {manifest_path(path).name})")
     return manifest
 
@@ -337,7 +328,7 @@ def write_pairs(out: Path, linkage: Linkage, sources: tuple[Path, Path], how: st
         w.writerows(linkage.pairs)
     manifest = {"scheme": SCHEME, "kind": "pairs", "method": how, "sources": [p.name for p in sources],
                 "records": [linkage.records_a, linkage.records_b], "pairs": len(linkage.pairs),
-                "comparisons": linkage.comparisons, "output": out.name, "output_sha256": _file_sha256(out)}
+                "comparisons": linkage.comparisons, "output": out.name, "output_sha256": file_sha256(out)}
     write_atomic(manifest_path(out), json.dumps(manifest, indent=2) + "\n")
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import importlib.util
 import os
 import threading
 from pathlib import Path
 from typing import Any
 
+from laif._files import file_sha256 as sha256_of_file
 from laif.errors import BadInput
 from laif.models.base import Completion, GenerationParams, Message, ModelIdentity
 
@@ -39,14 +39,11 @@ _hash_cache: dict[tuple[str, int, int], str] = {}
 
 
 def file_sha256(path: Path) -> str:
+    """A model file's SHA-256, remembered for as long as its size and modification time stay the same."""
     stat = path.stat()
     memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if memo not in _hash_cache:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        _hash_cache[memo] = digest.hexdigest()
+        _hash_cache[memo] = sha256_of_file(path)
     return _hash_cache[memo]
 
 
