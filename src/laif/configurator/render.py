@@ -49,15 +49,21 @@ def bundled_spec(spec: SandboxSpec, model_host: str) -> SandboxSpec:
     return SandboxSpec.model_validate(data)
 
 
+def _vllm_args(spec: SandboxSpec, model: str, host: str) -> list[str]:
+    """vLLM's API server arguments, the same from the node's Python and from its image."""
+    assert spec.system.serve is not None
+    args = ["--model", model, "--served-model-name", "served", "--host", host, "--port", str(spec.system.serve.port)]
+    if spec.resources.gpus > 1:
+        args += ["--tensor-parallel-size", str(spec.resources.gpus)]
+    return args
+
+
 def _server_command(spec: SandboxSpec, model_path: str, host: str) -> list[str]:
     """The server started by the sbatch script, from the node's Python environment."""
     serve = spec.system.serve
     assert serve is not None
     if serve.engine == "vllm":
-        cmd = ["python3", "-m", "vllm.entrypoints.openai.api_server", "--model", model_path,
-               "--served-model-name", "served", "--host", host, "--port", str(serve.port)]
-        if spec.resources.gpus > 1:
-            cmd += ["--tensor-parallel-size", str(spec.resources.gpus)]
+        cmd = ["python3", "-m", "vllm.entrypoints.openai.api_server", *_vllm_args(spec, model_path, host)]
     else:
         cmd = ["python3", "-m", "llama_cpp.server", "--model", model_path, "--model_alias", "served",
                "--host", host, "--port", str(serve.port), "--n_threads", str(spec.resources.cpus)]
@@ -70,9 +76,7 @@ def _image_args(spec: SandboxSpec, inside: str) -> list[str]:
     assert serve is not None
     if serve.engine == "vllm":
         # Inside its container the server must listen beyond loopback for the sandbox to reach it.
-        args = ["--model", inside, "--served-model-name", "served", "--host", ALL, "--port", str(serve.port)]
-        if spec.resources.gpus > 1:
-            args += ["--tensor-parallel-size", str(spec.resources.gpus)]
+        args = _vllm_args(spec, inside, ALL)
     else:
         args = ["-m", inside, "--alias", "served", "--host", ALL, "--port", str(serve.port),
                 "-t", str(spec.resources.cpus)]
