@@ -21,6 +21,7 @@ app = typer.Typer(
 from laif.cli import (  # noqa: E402
     assess,
     catalogue,
+    doctor,
     evidence,
     ipms,
     judge,
@@ -36,6 +37,7 @@ from laif.cli import (  # noqa: E402
 app.command("assess")(assess.assess)
 app.command("leaderboard")(leaderboard.leaderboard)
 app.command("judge")(judge.judge_command)
+app.command("doctor")(doctor.doctor)
 app.add_typer(suites.suites_app, name="suites")
 app.add_typer(oracles.oracles_app, name="oracles")
 app.add_typer(ipms.ipms_app, name="ipms")
