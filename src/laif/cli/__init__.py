@@ -23,9 +23,11 @@ from laif.cli import (  # noqa: E402
     catalogue,
     doctor,
     evidence,
+    incidents,
     ipms,
     judge,
     leaderboard,
+    monitor,
     obligations,
     oracles,
     qualify,
@@ -47,6 +49,8 @@ app.add_typer(secrets.secrets_app, name="secrets")
 app.add_typer(qualify.qualify_app, name="qualify")
 app.add_typer(evidence.evidence_app, name="evidence")
 app.add_typer(obligations.obligations_app, name="obligations")
+app.add_typer(monitor.monitor_app, name="monitor")
+app.add_typer(incidents.incidents_app, name="incidents")
 
 __all__ = ["app", "main"]
 

@@ -1,0 +1,147 @@
+"""`laif incidents`: serious incidents (Art. 3(49)), their Art. 73 deadlines, versions and signed snapshots."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from laif.cli._common import err, out, write_atomic
+from laif.compliance.evidence import fingerprint, signing_key
+from laif.errors import BadInput
+from laif.monitor.incidents import (
+    CATEGORIES,
+    REPORT_KINDS,
+    STATUSES,
+    describe,
+    incidents,
+    open_incident,
+    snapshot,
+    update_incident,
+)
+from laif.monitor.store import MonitorStore
+from laif.reports.html import _env
+
+incidents_app = typer.Typer(help="Serious incidents: open, update, list, and a report with a signed snapshot "
+                                 "of the monitoring data around them (AI Act Arts. 73 and 20).", no_args_is_help=True)
+
+DB_HELP = "Database URL (default: LAIF_DB_URL, else SQLite under $LAIF_HOME)."
+
+
+def _when(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    if value == "now":
+        return datetime.now(UTC)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"{option} {value!r}: not an ISO 8601 time, e.g. 2026-11-27T14:05:00+01:00") from None
+    if when.tzinfo is None:
+        raise BadInput(f"{option} {value!r}: give a time zone, e.g. 2026-11-27T14:05:00+01:00 or ...Z")
+    return when
+
+
+def _print(info: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        return
+    d = info["deadline"]
+    out.print(f"{info['id']} [{info['status']}] {info['title']}")
+    out.print(f"  {info['category_text']}{' — widespread infringement' if info['widespread'] else ''}")
+    causal = info["causal_link_at"] or "not yet established"
+    out.print(f"  occurred {info['occurred_at']}, aware {info['aware_at']}, causal link {causal}")
+    late = d["hours_left"] < 0 and not info["reports"]
+    colour = "red" if late or d["hours_left"] < 48 else "yellow" if d["hours_left"] < 120 else "green"
+    out.print(f"  report due by [{colour}]{d['due']}[/{colour}] ({d['days']} days after awareness, {d['rule']}: {d['why']}); "
+              + (f"{abs(d['hours_left'])} h late" if late else f"{d['hours_left']} h left" if not info["reports"]
+                 else f"first report {'on time' if d['met'] else 'late'}"))
+
+
+@incidents_app.command("open")
+def open_command(
+    title: str = typer.Option(..., "--title", help="What happened, in a few words."),
+    category: str = typer.Option(..., "--category", help=f"Art. 3(49) category: {', '.join(CATEGORIES)}."),
+    occurred: str = typer.Option(..., "--occurred", help="When it happened (ISO 8601 with a time zone)."),
+    aware: str = typer.Option("now", "--aware", help="When the provider became aware of it (default: now)."),
+    causal_link: str | None = typer.Option(None, "--causal-link", help="When a causal link (or its reasonable "
+                                           "likelihood) with the AI system was established."),
+    widespread: bool = typer.Option(False, "--widespread", help="A widespread infringement (Art. 3(61)): 2 days."),
+    stream: str | None = typer.Option(None, "--stream", help="The monitored stream it concerns (for the snapshot)."),
+    description: str = typer.Option("", "--description", help="What is known so far."),
+    as_json: bool = typer.Option(False, "--json"),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Record a serious incident and print when its Art. 73 report is due."""
+    store = MonitorStore(db)
+    occurred_at, aware_at = _when(occurred, "--occurred"), _when(aware, "--aware")
+    assert occurred_at is not None and aware_at is not None
+    row = open_incident(store, title=title, category=category, occurred=occurred_at, aware=aware_at,
+                        causal_link=_when(causal_link, "--causal-link"), widespread=widespread, stream=stream,
+                        description=description)
+    _print(describe(store, row.id), as_json)
+
+
+@incidents_app.command("update")
+def update_command(
+    incident: str = typer.Argument(..., help="The incident's id, e.g. INC-0001."),
+    causal_link: str | None = typer.Option(None, "--causal-link", help="When the causal link was established."),
+    root_cause: str | None = typer.Option(None, "--root-cause", help="The root cause found."),
+    action: list[str] = typer.Option([], "--action", help="A corrective action taken (Art. 20); repeat for several."),
+    report: str | None = typer.Option(None, "--report", help=f"A report was sent to the authority: {', '.join(REPORT_KINDS)}."),
+    status: str | None = typer.Option(None, "--status", help=f"One of {', '.join(STATUSES)}."),
+    note: str | None = typer.Option(None, "--note"),
+    as_json: bool = typer.Option(False, "--json"),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Record what changed as a new version (earlier versions are kept)."""
+    store = MonitorStore(db)
+    version = update_incident(store, incident, causal_link=_when(causal_link, "--causal-link"), root_cause=root_cause,
+                              actions=action, report=report, status=status, note=note)
+    err.print(f"{incident.upper()}: version {version} recorded")
+    _print(describe(store, incident), as_json)
+
+
+@incidents_app.command("list")
+def list_command(
+    as_json: bool = typer.Option(False, "--json"),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Every incident with its status and deadline."""
+    rows = incidents(MonitorStore(db))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="Serious incidents")
+    for col in ("Id", "Status", "Title", "Category", "Aware", "Report due", "Reports"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["status"], r["title"], r["category"] + (" (widespread)" if r["widespread"] else ""),
+                      r["aware_at"][:16], f"{r['deadline']['due'][:16]} ({r['deadline']['rule']})",
+                      ", ".join(f"{x['kind']} v{x['version']}" for x in r["reports"]) or "none")
+    out.print(table)
+    if not rows:
+        err.print("no incident recorded; `laif incidents open` records one")
+
+
+@incidents_app.command("report")
+def report_command(
+    incident: str = typer.Argument(..., help="The incident's id, e.g. INC-0001."),
+    output: Path = typer.Option(Path("incident-report"), "--out", "-o", help="Folder for ID.html and ID-snapshot.zip."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """The incident as it stands (HTML) and a signed snapshot of it with the monitoring data around it."""
+    store = MonitorStore(db)
+    info = describe(store, incident)
+    key = signing_key()
+    bundle = output / f"{info['id']}-snapshot.zip"
+    manifest = snapshot(store, info["id"], bundle, key)
+    html = _env.get_template("incident.html.j2").render(i=info, files=sorted(manifest["files"]), bundle=bundle.name,
+                                                         signer=fingerprint(key.public_key()))
+    write_atomic(output / f"{info['id']}.html", html)
+    out.print(f"wrote {output / (info['id'] + '.html')} and {bundle} ({len(manifest['files'])} files, signed by "
+              f"{fingerprint(key.public_key())[:16]}…); check it with `laif evidence verify {bundle}`")

@@ -1,0 +1,283 @@
+"""Taking in production logs: JSONL of LLM exchanges, one line at a time, into window summaries.
+
+One line is one call:
+
+    {"time": "2026-11-23T08:00:03Z", "prompt": "...", "answer": "...", "model": "bank-bot-3",
+     "latency_s": 0.84, "input_tokens": 41, "output_tokens": 63, "finish_reason": "stop",
+     "status": "ok", "feedback": 1, "user_id": "c-1093", "features": {"channel": "web"}}
+
+`time` and `prompt` are required, `answer` too unless `status` is error or timeout; the rest is
+optional. Fields the spec names as identifiers are pseudonymised with IPMS (`keep: pseudonymised`),
+kept as they are (`keep: raw`), or dropped at the parser (`keep: none`, the default); other
+unknown fields are ignored and never stored.
+
+Nothing is lost and nothing is counted twice:
+- summaries are written every `FLUSH_EVERY` lines, together with how far the file was read
+  (bytes, lines, SHA-256 of what was read) in the same transaction;
+- a bad line stops the intake with exit 2 naming file and line, after everything before it
+  is written; fixing the line and running the same command goes on from there;
+- taking in a file that grew (`laif monitor watch`) reads only what is new; a file changed
+  before the point already read is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+
+from laif.errors import BadInput
+from laif.ipms.detect import find_in_text
+from laif.ipms.pseudonyms import Pseudonymiser, canonical_id, domain_key, master_secret
+from laif.monitor.spec import MonitorSpec
+from laif.monitor.store import CallRow, IntakeRow, MonitorStore, StreamRow, WindowRow
+from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse
+
+FLUSH_EVERY = 20_000
+STATUSES = ("ok", "error", "timeout")
+_FEEDBACK = {1: 1, -1: -1, 0: 0, "up": 1, "down": -1, "none": 0}
+
+
+class _Bad(ValueError):
+    """A problem with one field of one line; intake adds file and line."""
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if not isinstance(value, str):
+        raise _Bad(f"field 'time': expected an ISO 8601 time or seconds since 1970, got {value!r}")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Bad(f"field 'time': not an ISO 8601 time: {value!r}") from None
+    if when.tzinfo is None:
+        raise _Bad(f"field 'time': {value!r} has no time zone; write it as 2026-11-23T08:00:03Z or with +01:00")
+    return when.astimezone(UTC)
+
+
+def _number(record: dict[str, Any], name: str, integer: bool = False) -> Any:
+    value = record.get(name)
+    if value is None:
+        return None
+    ok = isinstance(value, int) if integer else isinstance(value, int | float)
+    if isinstance(value, bool) or not ok or not math.isfinite(value) or value < 0:
+        kind = "a whole number" if integer else "a number"
+        raise _Bad(f"field {name!r}: expected {kind} >= 0, got {value!r}")
+    return value
+
+
+def _text(record: dict[str, Any], name: str, required: bool) -> str | None:
+    value = record.get(name)
+    if value is None:
+        if required:
+            raise _Bad(f"field {name!r} is missing" if name not in record else f"field {name!r} is null")
+        return None
+    if not isinstance(value, str):
+        raise _Bad(f"field {name!r}: expected text, got {type(value).__name__}")
+    return value
+
+
+def parse_exchange(record: Any, identifiers: list[str], keep_ids: bool) -> Exchange:
+    """One record checked field by field; identifiers are kept only when `keep_ids`."""
+    if not isinstance(record, dict):
+        raise _Bad(f"expected a JSON object, got {type(record).__name__}")
+    if "time" not in record:
+        raise _Bad("field 'time' is missing")
+    status = record.get("status", "ok")
+    if status not in STATUSES:
+        raise _Bad(f"field 'status': expected one of {', '.join(STATUSES)}, got {status!r}")
+    feedback = record.get("feedback")
+    if feedback is not None and (isinstance(feedback, bool) or feedback not in _FEEDBACK):
+        raise _Bad(f"field 'feedback': expected 1, 0, -1, 'up' or 'down', got {feedback!r}")
+    features = record.get("features") or {}
+    if not isinstance(features, dict):
+        raise _Bad("field 'features': expected an object of names to numbers or text")
+    for name, value in features.items():
+        if isinstance(value, bool) or not isinstance(value, int | float | str) or (
+                not isinstance(value, str) and not math.isfinite(value)):
+            raise _Bad(f"field 'features.{name}': expected a number or text, got {value!r}")
+    ids: dict[str, str] = {}
+    if keep_ids:
+        for name in identifiers:
+            value = record.get(name)
+            if value is not None:
+                if not isinstance(value, str | int) or isinstance(value, bool):
+                    raise _Bad(f"field {name!r}: an identifier must be text or a whole number")
+                ids[name] = str(value)
+    return Exchange(
+        time=_time(record["time"]),
+        prompt=_text(record, "prompt", True) or "",
+        answer=_text(record, "answer", status == "ok"),
+        status=status,
+        model=_text(record, "model", False),
+        latency_s=_number(record, "latency_s"),
+        input_tokens=_number(record, "input_tokens", integer=True),
+        output_tokens=_number(record, "output_tokens", integer=True),
+        finish_reason=_text(record, "finish_reason", False),
+        feedback=_FEEDBACK[feedback] if feedback is not None else None,
+        ids=ids,
+        features=features,
+    )
+
+
+def _mask(text: str) -> str:
+    """Personal data the IPMS detector confirms, replaced by its kind: '[email]', '[lu_iban]'."""
+    for f in reversed(find_in_text(text)):
+        text = text[: f["start"]] + f"[{f['kind']}]" + text[f["end"]:]
+    return text
+
+
+@dataclass
+class IntakeResult:
+    stream: str
+    path: Path
+    lines: int = 0  # lines taken in by this call
+    resumed_at: int = 0  # lines already taken in before it
+    calls: int = 0
+    windows: set[int] = field(default_factory=set)
+
+
+class _Intake:
+    """The state of one intake between flushes."""
+
+    def __init__(self, store: MonitorStore, spec: MonitorSpec, path: Path) -> None:
+        self.store, self.spec, self.path = store, spec, path
+        self.key = str(path.resolve())
+        self.dirty: dict[int, WindowSummary] = {}
+        self.calls: list[CallRow] = []
+        self.hasher = hashlib.sha256()
+        self.offset = 0
+        self.line = 0
+        self.seen = 0
+        self.pseudonymiser: Pseudonymiser | None = None
+        if spec.keep == "pseudonymised" and spec.identifiers:
+            self.pseudonymiser = Pseudonymiser(domain_key(master_secret(spec.key_env), spec.name))
+
+    def open_stream(self) -> None:
+        """Make the stream, or check the spec keeps its windows the way they were cut."""
+        with self.store.session() as s:
+            row = s.get(StreamRow, self.spec.name)
+            if row is None:
+                s.add(StreamRow(name=self.spec.name, spec=self.spec.model_dump(mode="json"), seen=0))
+                return
+            before = MonitorSpec.model_validate(row.spec)
+            if before.window != self.spec.window:
+                raise BadInput(f"stream {self.spec.name!r} is cut in windows of {before.window.describe()}, "
+                               f"this spec says {self.spec.window.describe()}",
+                               hint="windows cannot change under a stream; use another stream name")
+            row.spec = self.spec.model_dump(mode="json")
+            self.seen = row.seen
+
+    def resume(self, fh: BinaryIO) -> int:
+        """Skip what an earlier intake of this file read, after checking it is unchanged."""
+        with self.store.session() as s:
+            row = s.scalars(select(IntakeRow).where(IntakeRow.stream == self.spec.name,
+                                                    IntakeRow.path == self.key)).first()
+        if row is None:
+            return 0
+        remaining = row.bytes
+        while remaining:
+            block = fh.read(min(remaining, 1 << 20))
+            if not block:
+                break
+            self.hasher.update(block)
+            remaining -= len(block)
+        if remaining or self.hasher.hexdigest() != row.prefix_sha256:
+            raise BadInput(f"{self.path}: changed before line {row.lines + 1}, up to which stream "
+                           f"{self.spec.name!r} already took it in",
+                           hint="a file is only ever appended to; take in a changed file under another stream")
+        self.offset, self.line = row.bytes, row.lines
+        return row.lines
+
+    def add(self, x: Exchange) -> None:
+        index = self.spec.window_of(x.time, self.seen)
+        self.seen += 1
+        a: Analysis = analyse(x)
+        self.dirty.setdefault(index, WindowSummary()).add(x, a)
+        if self.spec.keep != "none":
+            self._keep(index, x, a)
+
+    def _keep(self, index: int, x: Exchange, a: Analysis) -> None:
+        ids, prompt, answer = x.ids, x.prompt, x.answer
+        if self.spec.keep == "pseudonymised":
+            assert self.pseudonymiser is not None or not ids
+            ids = {k: self.pseudonymiser(canonical_id(v).encode()) for k, v in ids.items()} if self.pseudonymiser else {}
+            prompt, answer = _mask(prompt), _mask(answer) if answer is not None else None
+        facts = {"status": x.status, "model": x.model, "latency_s": x.latency_s, "refusal": a.refusal,
+                 "pii": sorted({f["kind"] for f in a.pii}), "prompt_language": a.prompt_language,
+                 "answer_language": a.answer_language, "feedback": x.feedback}
+        self.calls.append(CallRow(stream=self.spec.name, window=index, time=x.time, ids=ids, prompt=prompt,
+                                  answer=answer, facts=facts))
+
+    def flush(self) -> None:
+        """Write the summaries, the kept calls and how far the file was read, in one transaction."""
+        with self.store.session() as s:
+            for index, summary in self.dirty.items():
+                row = s.scalars(select(WindowRow).where(WindowRow.stream == self.spec.name,
+                                                        WindowRow.index == index)).first()
+                if row is None:
+                    s.add(WindowRow(stream=self.spec.name, index=index, n=summary.counts["n"], summary=summary.to_json()))
+                else:
+                    merged = WindowSummary.from_json(row.summary).merge(summary)
+                    row.summary, row.n, row.updated_at = merged.to_json(), merged.counts["n"], datetime.now(UTC)
+            s.add_all(self.calls)
+            stream = s.get(StreamRow, self.spec.name)
+            assert stream is not None
+            stream.seen = self.seen
+            progress = s.scalars(select(IntakeRow).where(IntakeRow.stream == self.spec.name,
+                                                         IntakeRow.path == self.key)).first()
+            if progress is None:
+                progress = IntakeRow(stream=self.spec.name, path=self.key)
+                s.add(progress)
+            progress.lines, progress.bytes = self.line, self.offset
+            progress.prefix_sha256, progress.updated_at = self.hasher.hexdigest(), datetime.now(UTC)
+        self.dirty.clear()
+        self.calls.clear()
+
+
+def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, whole_lines_only: bool = False,
+           flush_every: int = FLUSH_EVERY) -> IntakeResult:
+    """Take in `path` from where the last intake of it stopped. With `whole_lines_only` a last
+    line without its newline is left for later (it may still be being written)."""
+    if not path.is_file():
+        raise BadInput(f"{path}: no such file")
+    intake = _Intake(store, spec, path)
+    intake.open_stream()
+    result = IntakeResult(spec.name, path)
+    with path.open("rb") as fh:
+        result.resumed_at = intake.resume(fh)
+        pending = 0
+        for raw in fh:
+            if whole_lines_only and not raw.endswith(b"\n"):
+                break
+            line_no = intake.line + 1
+            if raw.strip():
+                try:
+                    record = json.loads(raw)
+                    x = parse_exchange(record, spec.identifiers, keep_ids=spec.keep != "none")
+                except (ValueError, UnicodeDecodeError) as exc:
+                    intake.flush()
+                    message = str(exc) if isinstance(exc, _Bad) else f"not a JSON line ({exc})"
+                    raise BadInput.at(str(path), line_no, message,
+                                      hint=f"lines 1-{line_no - 1} are taken in; fix this line and run the same "
+                                           "command to go on from it") from None
+                intake.add(x)
+                result.windows.add(spec.window_of(x.time, intake.seen - 1))
+                result.calls += 1
+                pending += 1
+            intake.hasher.update(raw)
+            intake.offset += len(raw)
+            intake.line = line_no
+            result.lines += 1
+            if pending >= flush_every:
+                intake.flush()
+                pending = 0
+    intake.flush()
+    return result

@@ -1,0 +1,205 @@
+"""One window's summary of LLM exchanges, and the signals read from it.
+
+A summary holds counts, sketches of numbers and counts of labels, never a prompt or an answer;
+summaries merge, so a window can be filled by several intakes, in any order.
+
+The signals, per window:
+
+| signal | what it is |
+| --- | --- |
+| `refusal_rate` | answers that decline (the sandbox's refusal patterns, four languages) among answers given |
+| `empty_rate` | empty answers among calls that did not fail |
+| `truncated_rate` | answers cut at the token limit (`finish_reason` length) among answers given |
+| `error_rate`, `timeout_rate` | failed and timed-out calls among all calls |
+| `latency_p50_s`, `latency_p95_s` | latency quantiles (within 1 %) |
+| `input_tokens_mean`, `output_tokens_mean` | tokens per call |
+| `language_fidelity` | answers in the question's language, among those long enough to tell (3+ words) |
+| `pii_rate` | answers holding checked personal data (IPMS detection) among answers given |
+| `feedback_positive` | thumbs up among the calls users rated |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from laif.ipms.detect import find_in_text
+from laif.monitor.sketch import Categories, Sketch
+from laif.sandbox.langid import detect
+from laif.sandbox.parsing import is_refusal
+
+COUNTS = ("n", "ok", "errors", "timeouts", "empty", "answered", "refusals", "truncated", "pii",
+          "lang_checked", "lang_same", "rated", "feedback_up")
+#: Numbers every exchange may carry; `features.NAME` are added from the records' own features.
+NUMBERS = ("latency_s", "input_tokens", "output_tokens", "prompt_chars", "answer_chars")
+LABELS = ("prompt_language", "answer_language", "model", "finish_reason")
+#: Answers shorter than this are not read for language fidelity: py3langid is unreliable on them.
+MIN_WORDS_FOR_LANGUAGE = 3
+
+#: signal -> (numerator count, denominator count) for the rates.
+RATES = {
+    "refusal_rate": ("refusals", "answered"),
+    "empty_rate": ("empty", "ok"),
+    "truncated_rate": ("truncated", "answered"),
+    "error_rate": ("errors", "n"),
+    "timeout_rate": ("timeouts", "n"),
+    "language_fidelity": ("lang_same", "lang_checked"),
+    "pii_rate": ("pii", "answered"),
+    "feedback_positive": ("feedback_up", "rated"),
+}
+SIGNALS = (*RATES, "latency_p50_s", "latency_p95_s", "input_tokens_mean", "output_tokens_mean")
+
+
+@dataclass
+class Exchange:
+    """One call to the system in production, as intake validated it."""
+
+    time: datetime
+    prompt: str
+    answer: str | None
+    status: str = "ok"  # ok | error | timeout
+    model: str | None = None
+    latency_s: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    finish_reason: str | None = None
+    feedback: int | None = None  # -1, 0 or 1
+    ids: dict[str, str] = field(default_factory=dict)
+    features: dict[str, float | str] = field(default_factory=dict)
+
+
+def _language(text: str) -> str | None:
+    if len(text.split()) < MIN_WORDS_FOR_LANGUAGE:
+        return None
+    lang, _ = detect(text)
+    return None if lang == "und" else lang
+
+
+@dataclass
+class Analysis:
+    """What one answer shows: read once, used by the summary and by a kept record."""
+
+    refusal: bool = False
+    empty: bool = False
+    pii: list[dict[str, Any]] = field(default_factory=list)
+    prompt_language: str | None = None
+    answer_language: str | None = None
+
+
+def analyse(x: Exchange) -> Analysis:
+    a = Analysis(prompt_language=_language(x.prompt))
+    if x.status != "ok":
+        return a
+    text = (x.answer or "").strip()
+    a.empty = not text
+    if text:
+        a.refusal = is_refusal(text)
+        a.pii = find_in_text(text)
+        a.answer_language = _language(text)
+    return a
+
+
+@dataclass
+class WindowSummary:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    numbers: dict[str, Sketch] = field(default_factory=dict)
+    labels: dict[str, Categories] = field(default_factory=dict)
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def _number(self, name: str, value: float | None) -> None:
+        if value is not None:
+            sketch = self.numbers.get(name)
+            if sketch is None:
+                sketch = self.numbers[name] = Sketch()
+            sketch.add(float(value))
+
+    def _label(self, name: str, value: str | None) -> None:
+        if value is not None:
+            self.labels.setdefault(name, Categories()).add(value)
+
+    def add(self, x: Exchange, a: Analysis) -> None:
+        c = self.counts
+        c["n"] += 1
+        self.first = x.time if self.first is None or x.time < self.first else self.first
+        self.last = x.time if self.last is None or x.time > self.last else self.last
+        if x.status == "error":
+            c["errors"] += 1
+        elif x.status == "timeout":
+            c["timeouts"] += 1
+        else:
+            c["ok"] += 1
+            c["empty"] += a.empty
+            if not a.empty:
+                c["answered"] += 1
+                c["refusals"] += a.refusal
+                c["pii"] += bool(a.pii)
+                c["truncated"] += x.finish_reason == "length"
+        if a.prompt_language and a.answer_language:
+            c["lang_checked"] += 1
+            c["lang_same"] += a.prompt_language == a.answer_language
+        if x.feedback:
+            c["rated"] += 1
+            c["feedback_up"] += x.feedback > 0
+        self._number("latency_s", x.latency_s)
+        self._number("input_tokens", x.input_tokens)
+        self._number("output_tokens", x.output_tokens)
+        self._number("prompt_chars", len(x.prompt))
+        if x.answer is not None:
+            self._number("answer_chars", len(x.answer))
+        self._label("prompt_language", a.prompt_language)
+        self._label("answer_language", a.answer_language)
+        self._label("model", x.model)
+        self._label("finish_reason", x.finish_reason)
+        for name, value in x.features.items():
+            if isinstance(value, str):
+                self._label(f"features.{name}", value)
+            else:
+                self._number(f"features.{name}", value)
+
+    def merge(self, other: WindowSummary) -> WindowSummary:
+        for key, value in other.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + value
+        for name, sketch in other.numbers.items():
+            self.numbers.setdefault(name, Sketch()).merge(sketch)
+        for name, cats in other.labels.items():
+            self.labels.setdefault(name, Categories()).merge(cats)
+        if other.first is not None and (self.first is None or other.first < self.first):
+            self.first = other.first
+        if other.last is not None and (self.last is None or other.last > self.last):
+            self.last = other.last
+        return self
+
+    def signals(self) -> dict[str, dict[str, Any]]:
+        """Each signal's value (None when nothing was measured) and how many calls it rests on."""
+        c = self.counts
+        out: dict[str, dict[str, Any]] = {}
+        for name, (num, den) in RATES.items():
+            out[name] = {"value": c[num] / c[den] if c[den] else None, "n": c[den]}
+        latency = self.numbers.get("latency_s")
+        for q, name in ((0.5, "latency_p50_s"), (0.95, "latency_p95_s")):
+            out[name] = {"value": latency.quantile(q) if latency else None, "n": latency.n if latency else 0}
+        for name in ("input_tokens", "output_tokens"):
+            sketch = self.numbers.get(name)
+            out[f"{name}_mean"] = {"value": sketch.mean if sketch else None, "n": sketch.n if sketch else 0}
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "counts": self.counts,
+            "numbers": {k: v.to_json() for k, v in sorted(self.numbers.items())},
+            "labels": {k: v.to_json() for k, v in sorted(self.labels.items())},
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WindowSummary:
+        return cls(
+            counts={**dict.fromkeys(COUNTS, 0), **{k: int(v) for k, v in data["counts"].items()}},
+            numbers={k: Sketch.from_json(v) for k, v in data["numbers"].items()},
+            labels={k: Categories.from_json(v) for k, v in data["labels"].items()},
+            first=datetime.fromisoformat(data["first"]) if data.get("first") else None,
+            last=datetime.fromisoformat(data["last"]) if data.get("last") else None,
+        )
