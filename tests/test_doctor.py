@@ -42,7 +42,8 @@ def test_the_installed_build_is_portable_and_generates(laif_home: Path) -> None:
     assert llama["build"] == "portable"
     assert check(report, "llama.cpp build")["status"] == "ok"
     assert check(report, "database")["status"] == "ok"
-    assert set(report["cpu"]["features"]) == set(CPU_FLAGS)
+    flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+    assert report["cpu"]["features"] == {name: name in flags.split(":")[1].split() for name in CPU_FLAGS}
 
 
 def test_make_setup_records_a_portable_build() -> None:
@@ -166,6 +167,10 @@ def test_a_sqlite_file_answers_and_a_bad_url_is_named(tmp_path: Path) -> None:
     path = tmp_path / "laif.db"
     path.touch()
     assert database_check(f"sqlite:///{path}").status == "ok"
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database, but sixteen-plus bytes of something else" * 20)
+    damaged = database_check(f"sqlite:///{junk}")
+    assert damaged.status == "FAIL" and str(junk) in damaged.detail and "not a database" in damaged.detail
     bad = database_check("no-such-scheme://user:pa%40ss@host/db")
     assert bad.status == "FAIL" and "not a usable database URL" in bad.detail
     assert "pa%40ss" not in bad.detail and "pa@ss" not in bad.detail

@@ -265,7 +265,7 @@ def generation_check(probe: Probe, timeout: float, version: str | None) -> tuple
         return Check("generation", "ok",
                      f"embedded model: {done['tokens']} tokens in {done['generate_s']:.2f} s ({rate:.1f} tokens/s), "
                      f"loaded in {done['load_s']:.2f} s; reply: {done['reply'][:60]}"), rate
-    where = "while generating" if "import" in probe.stages else "while loading llama.cpp"
+    where = "while loading the model or generating" if "import" in probe.stages else "while loading llama.cpp"
     if probe.returncode is None:
         return Check("generation", "FAIL", f"no answer within {timeout:.0f} s ({where})",
                      f"run again with --timeout 600 on a busy machine; if it still hangs, {portable_fix(version)}"), None
@@ -274,8 +274,8 @@ def generation_check(probe: Probe, timeout: float, version: str | None) -> tuple
         if name == "SIGKILL":
             return Check("generation", "FAIL", f"the model process was killed by SIGKILL {where}",
                          "the system killed it, most often for lack of memory: free memory and run again"), None
-        return Check("generation", "FAIL", f"the model process was killed by {name} {where}: "
-                     "the llama.cpp build does not run on this CPU", portable_fix(version)), None
+        return Check("generation", "FAIL", f"the model process was killed by {name} {where} "
+                     "(a llama.cpp build made for another CPU dies this way)", portable_fix(version)), None
     return Check("generation", "FAIL", f"the model process exited with {probe.returncode} {where}: "
                  f"{probe.stderr_tail or 'no message'}", f"make setup, or {portable_fix(version)}"), None
 
@@ -337,15 +337,19 @@ def database_check(db_url: str | None) -> Check:
                      "for PostgreSQL: pip install 'laif[postgres]'")
     except Exception as exc:  # noqa: BLE001 - any unusable URL is a finding
         return Check("database", "FAIL", f"{shown}: not a usable database URL ({scrub(str(exc), url)})", fix)
+    # SQLite answers SELECT 1 without reading the file; its catalogue proves the file is a database.
+    query = "SELECT count(*) FROM sqlite_master" if backend == "sqlite" else "SELECT 1"
+    if backend == "sqlite":
+        fix = "move the file away (laif creates a new one) or give another --db"
     try:
         with engine.connect() as connection:
-            connection.execute(text("SELECT 1")).scalar_one()
-    except Exception as exc:  # noqa: BLE001 - refused, unknown host, bad password: all findings
+            connection.execute(text(query)).scalar_one()
+    except Exception as exc:  # noqa: BLE001 - refused, unknown host, bad password, not a database: all findings
         reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
         return Check("database", "FAIL", f"{shown}: cannot connect: {scrub(reason, url)}"[:400], fix)
     finally:
         engine.dispose()
-    return Check("database", "ok", f"{shown}: connected, SELECT 1 answered")
+    return Check("database", "ok", f"{shown}: connected, {query} answered")
 
 
 # --- optional parts ----------------------------------------------------------------------------
