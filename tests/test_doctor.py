@@ -5,7 +5,9 @@ model in a child process, real SQLite and PostgreSQL. Crashes and hangs of the c
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +100,15 @@ def test_the_table_reports_the_crash_and_the_verdict(laif_home: Path) -> None:
     assert "killed by SIGILL" in done.stdout
     assert "not ready: generation failed" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_doctor_process_never_loads_llama_cpp_itself(laif_home: Path) -> None:
+    # A build for another CPU kills whoever imports it: only the child may.
+    script = ("import sys; from laif.doctor import diagnose; d = diagnose(); "
+              "print(d.checks[2].status, 'llama_cpp' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=400,
+                          env={**os.environ, FAULT_ENV: "SIGSEGV"})
+    assert done.stdout.split() == ["FAIL", "False"], done.stdout + done.stderr
 
 
 def test_a_model_process_that_hangs_is_stopped_at_the_timeout(laif_home: Path) -> None:

@@ -42,7 +42,10 @@ def doctor(
     timeout: float = typer.Option(120.0, "--timeout", min=1.0, help="Seconds the test generation may take."),
     as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
 ) -> None:
-    """Check the CPU, the llama.cpp build, a real generation, the database and the optional parts."""
+    """Check the CPU, the llama.cpp build, a real generation, the database and the optional parts.
+
+    Exit 0 when the default path works (warnings allowed), 1 when a check failed.
+    """
     diagnosis = diagnose(db, timeout)
     if as_json:
         typer.echo(json.dumps(diagnosis.as_dict(), indent=2, ensure_ascii=False))
