@@ -90,7 +90,7 @@ def test_cli_ingest_status_report_and_watch(tmp_path: Path) -> None:
         fh.write("".join(lines[len(lines) // 2:]))
     r = run_laif("monitor", "watch", str(growing), "--stream", "bank", "--polls", "1", env=env)
     assert r.returncode == 0, r.stderr
-    assert "alert drift.output_tokens" in r.stderr
+    assert "alert drift.output_tokens at window 2026-11-24T02:00+00:00" in r.stderr
     r = run_laif("monitor", "status", "--json", "--check", env=env)
     assert r.returncode == 1, r.stderr  # the latest window is in alert
     status = json.loads(r.stdout)

@@ -10,21 +10,29 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from laif._files import laif_home
 from laif.cli._common import err, out, write_atomic
 from laif.errors import EXIT_GATE, BadInput
+from laif.models import EndpointOptions
+from laif.models.base import GenerationParams
 from laif.monitor.alerts import REFERENCE, TOO_FEW, Evaluation, evaluate, record_history
+from laif.monitor.canary import compare, worst_state
 from laif.monitor.intake import IntakeResult, ingest
 from laif.monitor.plan import render_plan
 from laif.monitor.report import render
 from laif.monitor.spec import EXAMPLE, MonitorSpec, load_monitor_spec
-from laif.monitor.store import MonitorStore
+from laif.monitor.store import CanaryRow, MonitorStore
 from laif.reports.audience import to_pdf
+from laif.sandbox.asking import RunSettings
+from laif.store import Store
 
 monitor_app = typer.Typer(help="Monitoring in production: take in logs, watch drift and signals per window, "
                                "alerts, the report and the Art. 72 plan.", no_args_is_help=True)
 
 SPEC_HELP = "Monitoring spec (YAML): windows, reference, identifiers, alert rules. `laif monitor init` writes one."
 STREAM_HELP = "The stream's name (its stored spec is used; a new stream gets the defaults)."
+#: Changes of state printed after an intake (alerts first); all are in the history.
+SHOWN_CHANGES = 12
 DB_HELP = "Database URL (default: LAIF_DB_URL, else SQLite under $LAIF_HOME)."
 
 
@@ -61,9 +69,13 @@ def _judge(store: MonitorStore, name: str) -> Evaluation:
     ev = evaluate(store, name)
     new = record_history(store, ev)
     labels = {w.index: (w.start.isoformat(timespec="minutes") if w.start else f"#{w.index}") for w in ev.windows}
-    for a in new:
+    shown = sorted(sorted(new, key=lambda a: (a.state != "alert", a.window))[:SHOWN_CHANGES], key=lambda a: a.window)
+    for a in shown:
         colour = {"alert": "red", "warning": "yellow"}.get(a.state, "green")
         err.print(f"[{colour}]{a.state}[/{colour}] {a.rule} at window {labels.get(a.window, a.window)}: {a.value}")
+    if len(new) > SHOWN_CHANGES:
+        err.print(f"[dim]and {len(new) - SHOWN_CHANGES} other change(s) of state (alerts are shown first): "
+                  "laif monitor status, laif monitor report[/dim]")
     return ev
 
 
@@ -164,7 +176,7 @@ def report(
     store = MonitorStore(db)
     name = _stream_name(store, stream)
     ev = _judge(store, name)
-    write_atomic(output, render(ev, store.alerts(name)))
+    write_atomic(output, render(ev, store.alerts(name), store.canaries(name)))
     out.print(f"stream {name}: {_state_line(ev)}")
     out.print(f"wrote {output}")
 
@@ -210,3 +222,58 @@ def plan(
     else:
         write_atomic(output, html)
     out.print(f"wrote {output}")
+
+
+@monitor_app.command("canary")
+def canary(
+    baseline: str = typer.Option(..., "--baseline", help="The sandbox run to compare with (its id or a unique prefix)."),
+    model: str = typer.Option(..., "--model", "-m", help="The system in production, as a laif model string."),
+    api_key_env: str | None = typer.Option(None, "--api-key-env", help="Name of the variable holding the API key."),
+    request_template: str | None = typer.Option(None, "--request-template", help="http: JSON body with {prompt}."),
+    response_path: str | None = typer.Option(None, "--response-path", help="http: dotted path to the answer text."),
+    timeout: float = typer.Option(120.0, "--timeout", min=1.0, help="Seconds per request."),
+    concurrency: int = typer.Option(4, "--concurrency", min=1, help="Most requests in flight to the endpoint."),
+    stream: str | None = typer.Option(None, "--stream", help="Keep the result under this monitored stream."),
+    output: Path = typer.Option(Path("canary-out"), "--out", "-o", help="Folder for the canary run's report and results."),
+    as_json: bool = typer.Option(False, "--json"),
+    check: bool = typer.Option(False, "--check", help="Exit 1 when a figure changed (the intervals do not overlap)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Ask the sandbox run's prompts again of the system in production; compare per category, with intervals."""
+    from laif.cli.assess import run_suites  # the sandbox's own runner: same slice, same oracles, same scores
+
+    monitor_store = MonitorStore(db)
+    if stream is not None:
+        monitor_store.stream(stream)
+    base = Store(db).require_run(baseline)
+    if base.status != "complete" or not base.summary:
+        raise BadInput(f"--baseline {baseline}: run {base.id} is {base.status}; a canary compares with a complete run")
+    settings = RunSettings(languages=tuple(base.languages), limit=base.limit, seed=base.seed,
+                           params=GenerationParams(**base.params), request_timeout=timeout)
+    # A database of its own: the canary must ask the system, never read an answer from the cache.
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    canary_db = laif_home() / "canaries" / f"{stamp}-{base.id[:12]}.db"
+    canary_url = f"sqlite:///{canary_db}"
+    endpoint = EndpointOptions(api_key_env=api_key_env, timeout=timeout, max_concurrency=concurrency,
+                               request_template=request_template, response_path=response_path)
+    row = run_suites(model, [base.suite], settings, endpoint, canary_url, output, quiet=True, show=False)[0]
+    canary_run = Store(canary_url).require_run(row["run_id"])
+    rows = compare(base.summary, canary_run.summary or {})
+    state = worst_state(rows)
+    with monitor_store.session() as s:
+        s.add(CanaryRow(stream=stream, baseline_run=base.id, canary_run=canary_run.id, canary_db=str(canary_db),
+                        model=canary_run.model_name, state=state, rows=rows))
+    if as_json:
+        typer.echo(json.dumps({"baseline_run": base.id, "canary_run": canary_run.id, "canary_db": str(canary_db),
+                               "suite": base.suite, "state": state, "rows": rows}, indent=2))
+    else:
+        table = Table(title=f"Canary of {base.suite} run {base.id[:12]} on {canary_run.model_name}: {state}")
+        for col in ("Category", "Figure", "Sandbox (95% interval)", "Canary (95% interval)", "State"):
+            table.add_column(col)
+        for r in rows:
+            b, c = r["sandbox"], r["canary"]
+            table.add_row(r["category"], r["figure"], f"{b['value']:.0f}% ({b['low']:.0f}-{b['high']:.0f}), n {b['n']}",
+                          f"{c['value']:.0f}% ({c['low']:.0f}-{c['high']:.0f}), n {c['n']}", r["state"])
+        out.print(table)
+    if check and state == "alert":
+        raise typer.Exit(EXIT_GATE)

@@ -23,7 +23,7 @@ from laif.configurator.spec import Threshold
 from laif.monitor.drift import compare
 from laif.monitor.spec import MonitorSpec
 from laif.monitor.store import AlertRow, MonitorStore, WindowRow
-from laif.monitor.summary import SIGNALS, WindowSummary
+from laif.monitor.summary import RATES, SIGNALS, WindowSummary
 
 STATES = ("ok", "warning", "alert")
 #: States of windows that are not judged.
@@ -87,7 +87,9 @@ def _bands(spec: MonitorSpec, values: dict[str, list[float]]) -> dict[str, tuple
             out[name] = None
             continue
         mean, sd = statistics.fmean(vs), statistics.stdev(vs)
-        out[name] = (mean - spec.band_sd * sd, mean + spec.band_sd * sd)
+        # Every signal is >= 0 and the rates are <= 1: a band past those bounds would read oddly.
+        high = mean + spec.band_sd * sd
+        out[name] = (max(mean - spec.band_sd * sd, 0.0), min(high, 1.0) if name in RATES else high)
     return out
 
 

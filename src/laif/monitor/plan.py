@@ -13,7 +13,7 @@ from laif import __version__
 from laif.monitor import stats
 from laif.monitor.incidents import CATEGORIES, WIDESPREAD_DAYS, WIDESPREAD_RULE
 from laif.monitor.spec import MonitorSpec
-from laif.monitor.summary import RATES, SIGNALS
+from laif.monitor.summary import SIGNALS
 from laif.reports.html import _env
 
 SIGNAL_TEXT = {
@@ -42,9 +42,13 @@ def _bound(t: object) -> str:
 
 
 def render_plan(spec: MonitorSpec) -> str:
-    signals = [{"name": name, "text": SIGNAL_TEXT[name], "rate": name in RATES,
-                "warning": _bound(spec.alerts[name].warning) if name in spec.alerts else "–",
-                "alert": _bound(spec.alerts[name].alert) if name in spec.alerts else "–"} for name in SIGNALS]
+    signals = []
+    for name in SIGNALS:
+        rule = spec.alerts.get(name)
+        warning = _bound(rule.warning) if rule and rule.warning else ""
+        signals.append({"name": name, "text": SIGNAL_TEXT[name],
+                        "warning": f"{warning} or outside the reference band" if warning else "outside the reference band",
+                        "alert": _bound(rule.alert) if rule and rule.alert else "–"})
     deadlines = [{"category": key, "point": c.point, "what": c.what, "days": c.days, "rule": c.rule}
                  for key, c in CATEGORIES.items()]
     return _env.get_template("monitor_plan.html.j2").render(

@@ -14,12 +14,12 @@ from markupsafe import Markup, escape
 
 from laif import __version__
 from laif.monitor.alerts import REFERENCE, TOO_FEW, Evaluation, WindowVerdict
-from laif.monitor.store import AlertRow
+from laif.monitor.store import AlertRow, CanaryRow
 from laif.monitor.summary import SIGNALS
 from laif.reports.html import _env
 
 STATE_COLOURS = {"ok": "#2f9a7a", "warning": "#d9a21b", "alert": "#c0392b", REFERENCE: "#8a94a3", TOO_FEW: "#c9ced6"}
-_W, _H, _LEFT, _TOP, _BOTTOM = 760, 150, 56, 12, 26
+_W, _H, _LEFT, _TOP, _BOTTOM = 760, 150, 70, 12, 26
 
 
 def _fmt(v: float) -> str:
@@ -78,8 +78,8 @@ def signal_chart(name: str, ev: Evaluation) -> Markup:
         if state in ("warning", "alert"):
             parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.2" fill="{STATE_COLOURS[state]}">'
                          f'<title>{escape(_label(w))}: {_fmt(v)} ({state})</title></circle>')
-    for i in (0, len(ev.windows) // 2, len(ev.windows) - 1):
-        parts.append(f'<text x="{x(i):.1f}" y="{_H - 8}" text-anchor="middle">{escape(_label(ev.windows[i]))}</text>')
+    for i, anchor in ((0, "start"), (len(ev.windows) // 2, "middle"), (len(ev.windows) - 1, "end")):
+        parts.append(f'<text x="{x(i):.1f}" y="{_H - 6}" text-anchor="{anchor}">{escape(_label(ev.windows[i]))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every inserted text above is escaped or a number
 
@@ -89,12 +89,13 @@ def state_strip(ev: Evaluation) -> Markup:
     rules = sorted({r for w in ev.windows for r in w.rules if r.startswith("drift.")})
     if not rules:
         return Markup("")
-    cell, left = max(2.0, min(8.0, 600 / max(len(ev.windows), 1))), 170
-    width, height = left + cell * len(ev.windows) + 10, 16 * len(rules) + 8
+    cell = max(2.0, min(8.0, 600 / max(len(ev.windows), 1)))
+    left = 12 + 7 * max(len(rule) for rule in rules)
+    width, height = left + cell * len(ev.windows) + 10, 17 * len(rules) + 8
     parts = [f'<svg class="series" viewBox="0 0 {width:.0f} {height}" width="{width:.0f}" height="{height}" '
              f'role="img" aria-label="drift state per feature and window">']
     for r, rule in enumerate(rules):
-        yy = 4 + 16 * r
+        yy = 4 + 17 * r
         parts.append(f'<text x="{left - 6}" y="{yy + 11}" text-anchor="end">{escape(rule.removeprefix("drift."))}</text>')
         for i, w in enumerate(ev.windows):
             state = w.rules[rule]["state"] if rule in w.rules else w.state if w.state in (REFERENCE, TOO_FEW) else "ok"
@@ -104,7 +105,7 @@ def state_strip(ev: Evaluation) -> Markup:
     return Markup("".join(parts))  # noqa: S704 - every inserted text above is escaped or a number
 
 
-def render(ev: Evaluation, history: list[AlertRow]) -> str:
+def render(ev: Evaluation, history: list[AlertRow], canaries: list[CanaryRow]) -> str:
     judged = [w for w in ev.windows if w.state not in (REFERENCE, TOO_FEW)]
     latest = judged[-1] if judged else None
     first_alert = next((w for w in judged if w.state == "alert"), None)
@@ -112,7 +113,7 @@ def render(ev: Evaluation, history: list[AlertRow]) -> str:
     return _env.get_template("monitor.html.j2").render(
         spec=ev.spec, ev=ev, latest=latest, judged=judged, first_alert=first_alert,
         charts=[(name, signal_chart(name, ev)) for name in SIGNALS],
-        strip=state_strip(ev), history=history, by_window=by_window, label=_label,
+        strip=state_strip(ev), history=history, canaries=canaries, by_window=by_window, label=_label,
         colours=STATE_COLOURS, version=__version__, made=datetime.now(UTC).isoformat(timespec="seconds"),
         counts={s: sum(1 for w in judged if w.state == s) for s in ("ok", "warning", "alert")},
     )

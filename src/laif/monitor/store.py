@@ -91,6 +91,22 @@ class AlertRow(MonitorBase):
     noticed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class CanaryRow(MonitorBase):
+    """One canary: a sandbox run's slice asked again of the system in production, and the comparison."""
+
+    __tablename__ = "monitor_canaries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    stream: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    baseline_run: Mapped[str] = mapped_column(String(40))
+    canary_run: Mapped[str] = mapped_column(String(40))
+    canary_db: Mapped[str] = mapped_column(String(1000))
+    model: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(8))
+    rows: Mapped[list[Any]] = mapped_column(JSON)
+
+
 class IncidentRow(MonitorBase):
     __tablename__ = "incidents"
 
@@ -150,3 +166,7 @@ class MonitorStore:
     def alerts(self, stream: str) -> list[AlertRow]:
         with self.session() as s:
             return list(s.scalars(select(AlertRow).where(AlertRow.stream == stream).order_by(AlertRow.window, AlertRow.id)))
+
+    def canaries(self, stream: str) -> list[CanaryRow]:
+        with self.session() as s:
+            return list(s.scalars(select(CanaryRow).where(CanaryRow.stream == stream).order_by(CanaryRow.at)))
