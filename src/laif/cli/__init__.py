@@ -31,6 +31,7 @@ from laif.cli import (  # noqa: E402
     obligations,
     oracles,
     qualify,
+    readiness,
     sandbox,
     secrets,
     suites,
@@ -47,6 +48,7 @@ app.add_typer(catalogue.catalogue_app, name="catalogue")
 app.add_typer(sandbox.sandbox_app, name="sandbox")
 app.add_typer(secrets.secrets_app, name="secrets")
 app.add_typer(qualify.qualify_app, name="qualify")
+app.add_typer(readiness.readiness_app, name="readiness")
 app.add_typer(evidence.evidence_app, name="evidence")
 app.add_typer(obligations.obligations_app, name="obligations")
 app.add_typer(monitor.monitor_app, name="monitor")
