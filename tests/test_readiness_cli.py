@@ -238,3 +238,14 @@ def test_assessments_kept_in_postgresql(tmp_path: Path, pg_url: str) -> None:
     assert (first["label"], second["label"]) == ("T0", "T1")
     assert [h["id"] for h in service.history(org, pg_url)] == [first["id"], second["id"]]
     assert second["progress"]["overall_change"] == 0.0
+
+
+def test_micro_enterprises_get_the_small_enterprise_rate_and_are_told_why(tmp_path: Path, laif_home: Path) -> None:
+    answers = load_answers(EXAMPLES / "bakery-chain.yaml")
+    micro = Answers(dict(answers.values) | {"profile.size": "micro"}, "Tiny Bakery", "test")
+    result = service.assess(micro)
+    peers = result["peers"]
+    assert (peers["size"], peers["size_class"], peers["rate"]) == ("micro", "small", 11.21)
+    assert "10 or more persons" in peers["note"]
+    html = service.write_report(result, tmp_path, pdf=False)["html"].read_text()
+    assert "the rate shown is that of small enterprises" in html

@@ -70,7 +70,7 @@ def compare(sector: str, size: str, cell: list[AssessmentRow], dimensions: dict[
     size_class = ref.nearest_class.get(size, size)
     rates = ref.rates[ref.latest]
     note = (f"Eurostat's survey covers enterprises of 10 or more persons; the rate shown is that of "
-            f"{size_class} enterprises." if size_class != size else "")
+            f"{size_class} enterprises." if size_class != size else "")  # for JSON readers; the report words its own
     return {"kind": "eurostat", "sector": sector, "size": size, "organisations": len(cell),
             "needed": MIN_CELL, "size_class": size_class, "rate": rates.get(size_class, rates["all"]),
             "all_enterprises": rates["all"], "year": ref.latest, "indicator": ref.indicator,

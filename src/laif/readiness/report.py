@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from laif.readiness.scoring import BANDS
+from laif.readiness.scoring import BAND_NAMES, BANDS
 from laif.reports.audience import to_pdf
 from laif.reports.html import _wrap
 
@@ -34,7 +34,11 @@ LABELS = {
            "technology": "Eurostat technology", "purpose": "Eurostat purpose", "roadmap": "Roadmap",
            "why": "Why", "method": "Method", "you": "This assessment", "previous": "Previous",
            "peer_band": "Peers, 25th-75th percentile", "in_use": "technology already in use",
-           "partner": "Partner", "question": "Question", "answer": "Answer"},
+           "partner": "Partner", "question": "Question", "answer": "Answer", "bank": "question bank",
+           "high_count": "high", "among": "among {n} organisations", "eu_rate": "of {size} EU enterprises used AI in {year}",
+           "since": "since", "percentile": "Percentile", "high": "high", "medium": "medium", "low": "low",
+           "kind_finding": "finding", "kind_use case": "use case", "kind_band": "band",
+           "small": "small", "medium_size": "medium", "large": "large"},
     "fr": {"kicker": "évaluation de maturité laif", "overall": "Maturité globale", "dimensions": "Dimensions",
            "dimension": "Dimension", "score": "Score", "band": "Niveau", "change": "Évolution",
            "since_t0": "depuis T0", "peers": "Pairs", "findings": "Constats",
@@ -43,7 +47,11 @@ LABELS = {
            "purpose": "Finalité (Eurostat)", "roadmap": "Feuille de route", "why": "Pourquoi", "method": "Méthode",
            "you": "Cette évaluation", "previous": "Précédente", "peer_band": "Pairs, 25e-75e centile",
            "in_use": "technologie déjà utilisée", "partner": "Partenaire", "question": "Question",
-           "answer": "Réponse"},
+           "answer": "Réponse", "bank": "questionnaire", "high_count": "élevé(s)",
+           "among": "parmi {n} organisations", "eu_rate": "des {size} entreprises de l'UE utilisaient l'IA en {year}",
+           "since": "depuis", "percentile": "Centile", "high": "élevé", "medium": "moyen", "low": "faible",
+           "kind_finding": "constat", "kind_use case": "cas d'usage", "kind_band": "niveau",
+           "small": "petites", "medium_size": "moyennes", "large": "grandes"},
 }
 
 
@@ -125,7 +133,10 @@ def render_html(result: dict[str, Any]) -> str:
     previous = result["progress"].get("previous")
     chart = radar([d["title"] for d in dims], [d["score"] for d in dims],
                   [previous["dimensions"].get(d["id"], 0.0) for d in dims] if previous else None, band, names)
-    return _env.get_template("readiness.html.j2").render(r=result, chart=chart, L=names, bands=BANDS)
+    size_class = peers.get("size_class", "")
+    size_word = names.get(f"{size_class}_size", names.get(size_class, size_class))
+    return _env.get_template("readiness.html.j2").render(r=result, chart=chart, L=names, bands=BANDS,
+                                                         band_names=BAND_NAMES[lang], size_word=size_word)
 
 
 def render_pdf(html: str) -> bytes:
