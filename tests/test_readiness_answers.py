@@ -95,6 +95,11 @@ def test_no_organisation(tmp_path: Path, laif_home: Path) -> None:
     _fails(path, laif_home, "no organisation named", "--org NAME")
 
 
+def test_organisation_name_too_long(tmp_path: Path, laif_home: Path) -> None:
+    path = _edited(tmp_path, "organisation: Example Freight Lines", "organisation: " + "F" * 201)
+    _fails(path, laif_home, f"{path}: organisation: a name of at most 200 characters, not 201")
+
+
 def test_no_answers_file_and_no_terminal_is_a_usage_error(laif_home: Path) -> None:
     r = run_laif("readiness", "assess")  # stdin is a pipe here
     assert r.returncode == 2 and "Usage:" in r.stderr and "--answers FILE" in r.stderr

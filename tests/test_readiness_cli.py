@@ -145,6 +145,8 @@ def test_progress_from_t0_to_t1_per_dimension(tmp_path: Path, laif_home: Path) -
     listed = run_laif("readiness", "history", "--org", "Example Freight Lines", "--json")
     rows = json.loads(listed.stdout)
     assert [x["label"] for x in rows] == ["T0", "T1"] and rows[1]["id"] == t1["id"]
+    table = run_laif("readiness", "history", "--org", "Example Freight Lines").stdout
+    assert "T0" in table and "T1" in table and f"{t1['scores']['overall']:.1f}%" in table
 
 
 def _peer_answers(level: int) -> Answers:

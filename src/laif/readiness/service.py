@@ -30,6 +30,7 @@ from laif.readiness.scoring import BAND_NAMES, band, score
 from laif.readiness.store import AssessmentRow, ReadinessStore
 
 SCHEMA = "laif.readiness/1"
+MAX_NAME = 200
 REPORT_FILES = {"html": "report.html", "pdf": "report.pdf", "json": "result.json"}
 
 __all__ = ["assess", "check_answers", "dimensions", "history", "load_answers", "questions", "report_paths",
@@ -90,6 +91,8 @@ def assess(answers: Answers, organisation: str | None = None, *, db_url: str | N
     if not name:
         raise BadInput(f"{answers.source}: no organisation named",
                        hint="give --org NAME, or `organisation: NAME` in the answers file")
+    if len(name) > MAX_NAME:
+        raise BadInput(f"{answers.source}: organisation: a name of at most {MAX_NAME} characters, not {len(name)}")
     loaded = load_bank()
     qbank = loaded.bank
     scores = score(answers, qbank)
