@@ -75,15 +75,17 @@ def test_qualify_assess_bundle_verify_and_tamper(tmp_path: Path) -> None:
         assert {"qualification.json", "obligations/catalogue.yaml", "obligations/assessment.json",
                 "controls/controls.yaml", "controls/ai-interaction-disclosure/banner.png",
                 "exports/oscal-assessment-results.json", "exports/cyclonedx-model-card.json",
-                "drafts/annex-iv-technical-documentation.md", "drafts/annex-v-declaration-of-conformity.md",
-                "drafts/art-27-fundamental-rights-impact-assessment.md", "drafts/art-58-sandbox-plan.md",
-                "drafts/art-58-sandbox-exit-report.md", "manifest.json", "manifest.sig", "signer.pub"} <= names
+                "drafts/art-58-sandbox-plan.md", "drafts/art-58-sandbox-exit-report.md", "manifest.json",
+                "manifest.sig", "signer.pub"} <= names
+        # A limited-risk provider owes no Annex IV documentation, declaration or FRIA (Arts. 11, 47, 27).
+        assert not any(n.startswith(("drafts/annex-", "drafts/art-27")) for n in names)
         assert {f"reports/{n}.{ext}" for n in ("technical", "risk", "legal", "ethics") for ext in ("html", "pdf")} <= names
         assert json.loads(zf.read("qualification.json"))["risk_class"] == "limited"
         assessment = json.loads(zf.read("obligations/assessment.json"))
     verdicts = {r["id"]: r["verdict"] for o in assessment["obligations"] for r in o["requirements"]}
-    assert verdicts == {"art-4": "met", "art-50.1": "met", "art-50.1.languages": "not assessed", "art-50.2": "not met"}
-    assert {"requirement": "art-50.1.languages", "needs": "a complete run of the multilingual suite"} in \
+    assert verdicts == {"art-4": "met", "art-50.1": "met", "laif-language-fidelity": "not assessed",
+                        "art-50.2": "not met"}
+    assert {"requirement": "laif-language-fidelity", "needs": "a complete run of the multilingual suite"} in \
         assessment["missing"]
     r = run_laif("evidence", "verify", str(bundle), "--signer", signer)
     assert r.returncode == 0 and "intact" in r.stdout, r.stderr
@@ -191,9 +193,5 @@ def _read_what_was_bundled(bundle: Path, where: Path, run_ids: dict[str, str], e
     metrics = json.loads(card)["components"][0]["modelCard"]["quantitativeAnalysis"]["performanceMetrics"]
     assert metrics, "the model card carries the measured metrics"
 
-    annex_iv = (where / "drafts" / "annex-iv-technical-documentation.md").read_text()
-    for point in range(1, 10):
-        assert f"## {point}. " in annex_iv
-    assert "Example Bank S.A." in annex_iv and "[TO COMPLETE:" in annex_iv and run_ids["bias"] in annex_iv
-    declaration = (where / "drafts" / "annex-v-declaration-of-conformity.md").read_text()
-    assert "sole responsibility of the provider" in declaration and "Do not sign" in declaration
+    exit_input = (where / "drafts" / "art-58-sandbox-exit-report.md").read_text()
+    assert "Example Bank S.A." in exit_input and "Art. 57(7)" in exit_input and run_ids["bias"] in exit_input

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import typer
 from rich.table import Table
 
 from laif.cli._common import err, out, write_atomic
+from laif.cli.qualify import DATE_HELP, evaluation_date
 from laif.compliance.obligations import (
     RISKS,
     Answers,
@@ -33,9 +35,12 @@ COLOURS = {"met": "green", "not met": "red", "inconclusive": "yellow", "not asse
 
 
 def collect_results(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
-    """The results of the named runs, or else the latest complete run of each suite in the store."""
+    """The results of the named runs, or else the latest complete run of each suite in the store for
+    the model of the latest run (runs of different models are never assessed together)."""
     if not run_ids:
-        latest = {r.suite: r.id for r in store.runs()}
+        stored = store.runs()
+        model = stored[-1].model_key if stored else None
+        latest = {r.suite: r.id for r in stored if r.model_key == model}
         run_ids = list(latest.values())
     results = []
     for run_id in dict.fromkeys(run_ids):
@@ -47,11 +52,11 @@ def collect_results(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def evaluate(run_ids: list[str], qualification_file: Path | None, risk: str | None, role: str,
-             controls_file: Path | None, catalogue_file: Path | None, db: str | None,
+             controls_file: Path | None, catalogue_file: Path | None, db: str | None, on: date | None = None,
              ) -> tuple[dict[str, Any], LoadedCatalogue, dict[str, Any] | None, Answers | None, list[dict[str, Any]]]:
     """Everything `laif obligations` and `laif evidence build` share: scope, runs, controls, verdicts."""
     loaded = load_catalogue(catalogue_file)
-    qualification = qualify(load_answers(qualification_file)) if qualification_file else None
+    qualification = qualify(load_answers(qualification_file), on) if qualification_file else None
     ids, scope = resolve_scope(qualification, risk, role)
     answers = load_controls(controls_file, loaded.catalogue) if controls_file else None
     results = collect_results(Store(db), run_ids)
@@ -70,29 +75,40 @@ def obligations_command(
     catalogue: Path | None = typer.Option(None, "--catalogue", help="An edited copy of the catalogue."),
     db: str | None = typer.Option(None, "--db", help="Database URL."),
     as_json: bool = typer.Option(False, "--json"),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
     """Each applicable obligation, requirement by requirement: met, not met, inconclusive or not assessed."""
     if ctx.invoked_subcommand is not None:
         return
-    result, *_ = evaluate(run, qualification, risk, role, controls, catalogue, db)
+    result, *_ = evaluate(run, qualification, risk, role, controls, catalogue, db, evaluation_date(on))
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
     scope = result["scope"]
-    out.print(f"[bold]{scope['risk_class']} risk, {scope['role']}[/bold]: {len(result['obligations'])} obligations, "
+    out.print(f"[bold]{scope['risk_class']} risk, {', '.join(scope['roles'])}[/bold]"
+              + (f" at {scope['evaluation_date']}" if scope.get("evaluation_date") else "")
+              + f": {len(result['obligations'])} obligations, "
               f"catalogue {result['catalogue']['version']}; runs: "
               + (", ".join(f"{r['suite']} {r['run_id']}" for r in result["runs"]) or "none"))
     table = Table(show_lines=False)
     for col in ("Requirement", "Verdict", "Evidence"):
         table.add_column(col)
+    dates = scope.get("applies_from") or {}
     for o in result["obligations"]:
-        table.add_row(f"[bold]{o['id']}[/bold] {o['title']}", f"[{COLOURS[o['verdict']]}]{o['verdict']}[/]", "")
+        since = f" [dim](from {dates[o['id']]})[/dim]" if dates.get(o["id"]) else ""
+        table.add_row(f"[bold]{o['id']}[/bold] {o['title']}{since}", f"[{COLOURS[o['verdict']]}]{o['verdict']}[/]",
+                      o["coverage"]["text"])
         for r in o["requirements"]:
-            evidence = "; ".join(f"{e.get('metric') or e.get('control')}: {e['reason']}" for e in r["evidence"])
+            evidence = "; ".join(f"{e.get('metric') or e.get('control')} ({e['basis']}): {e['reason']}"
+                                 for e in r["evidence"])
             table.add_row(f"  {r['id']}", f"[{COLOURS[r['verdict']]}]{r['verdict']}[/]", evidence)
+        for x in o["not_applicable"]:
+            table.add_row(f"  [dim]{x['id']}[/dim]", "[dim]not applicable[/dim]", f"[dim]{x['because']}[/dim]")
     out.print(table)
     s = result["summary"]
     out.print("requirements: " + ", ".join(f"[{COLOURS[v]}]{n} {v}[/]" for v, n in s.items()))
+    for oid, why in (scope.get("conditional") or {}).items():
+        err.print(f"[yellow]{oid} is conditional: {why}[/yellow]")
     if result["missing"]:
         err.print(f"[dim]{len(result['missing'])} pieces of evidence missing; --json lists them[/dim]")
 

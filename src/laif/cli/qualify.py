@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +29,17 @@ def _ask() -> dict[str, Any]:
         if q.help:
             out.print(f"[dim]{q.help}[/dim]")
         if q.kind == "yesno":
-            answers[q.id] = "yes" if typer.confirm("", default=False) else "no"
+            answers[q.id] = "yes" if typer.confirm("", default=q.default == "yes") else "no"
         elif q.kind == "number":
-            answers[q.id] = typer.prompt("", type=float, default=0.0)
+            answers[q.id] = typer.prompt("number, or unknown", default="unknown")
+        elif q.kind == "date":
+            answers[q.id] = typer.prompt("YYYY-MM-DD, or not yet", default=q.default or "not yet")
         else:
             keys = list(q.options)
             for i, key in enumerate(keys, 1):
                 out.print(f"  {i}. {q.options[key]}")
             if q.kind == "choice":
-                pick = typer.prompt("number", type=int)
+                pick = typer.prompt("number", type=int, default=keys.index(q.default) + 1 if q.default else None)
                 if not 1 <= pick <= len(keys):
                     raise BadInput(f"{q.id}: choose between 1 and {len(keys)}")
                 answers[q.id] = keys[pick - 1]
@@ -49,12 +52,26 @@ def _ask() -> dict[str, Any]:
     return answers
 
 
+def evaluation_date(value: str | None) -> date | None:
+    """The --date option: an ISO date, or None for today."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date as YYYY-MM-DD", param_hint="--date") from None
+
+
+DATE_HELP = "Evaluation date (YYYY-MM-DD): what applies at that date, and what comes next. Default: today."
+
+
 @qualify_app.callback()
 def qualify_command(
     ctx: typer.Context,
     answers_file: Path | None = typer.Option(None, "--answers", help="Answers file (YAML: question id -> answer)."),
     save: Path | None = typer.Option(None, "--save", help="Write the answers given interactively to this file."),
     as_json: bool = typer.Option(False, "--json"),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
     """Qualify a system under the AI Act; without --answers, ask the questions here."""
     if ctx.invoked_subcommand is not None:
@@ -67,18 +84,28 @@ def qualify_command(
         if save is not None:
             write_atomic(save, yaml.safe_dump(given, sort_keys=False))
             err.print(f"answers saved to {save}")
-    result = qualify(answers)
+    when = evaluation_date(on)
+    result = qualify(answers, when)
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
-    out.print(f"\n[bold]Risk class: {result['risk_class']}[/bold]   role: {result['role']}"
+    scope = result["scope"]
+    out.print(f"\n[bold]Risk class: {result['risk_class']}[/bold]   roles: {', '.join(result['roles'])}"
               + ("   general-purpose AI model" + (" with systemic risk" if result["systemic_risk"] else "")
-                 if result["general_purpose_model"] else ""))
-    for r in result["rationale"]:
+                 if result["general_purpose_model"] else "")
+              + f"   at {result['evaluation_date']}")
+    out.print(f"Scope: {'in scope' if scope['in_scope'] else 'out of scope'}: {scope['because']} "
+              f"[dim]({', '.join(scope['cites'])})[/dim]")
+    for r in (r for r in result["rationale"] if r["conclusion"] != "in scope"):  # said on the line above
         out.print(f"- {r['conclusion']}: {r['because']}  [dim]({', '.join(r['cites'])})[/dim]")
     out.print("[bold]Obligations[/bold]")
     for o in result["obligations"]:
-        out.print(f"  {o['id']:10} {o['title']}")
+        status = "applies" if o["applies_at_date"] else "from"
+        out.print(f"  {o['id']:10} {status} {o['applies_from']}  {o['title']} [dim]({o['date_cite']})[/dim]")
+    for question in result["open_questions"]:
+        err.print(f"[yellow]open: {question}[/yellow]")
+    if result["assumed"]:
+        err.print(f"[dim]assumed (not in the answers): {', '.join(result['assumed'])}[/dim]")
     err.print(f"[dim]{result['disclaimer']}[/dim]")
 
 

@@ -3,10 +3,13 @@ description (`--system FILE.yaml`), the qualification, the sandbox runs, the ver
 controls. What laif cannot know is marked `[TO COMPLETE: ...]`, so a draft never looks finished
 when it is not. Markdown, to be edited.
 
-- Annex IV technical documentation, points 1 to 9 (Art. 11(1));
-- Annex V EU declaration of conformity, items 1 to 8 (Art. 47);
-- Art. 27 fundamental rights impact assessment, points (a) to (f);
-- a regulatory sandbox plan and an exit report (Art. 57(5) and 57(7), Art. 58).
+- Annex IV technical documentation, points 1 to 9 (Art. 11(1)), where Art. 11 applies;
+- Annex V EU declaration of conformity, items 1 to 8 (Art. 47), where Art. 47 applies;
+- Art. 27 fundamental rights impact assessment, points (a) to (f), where Art. 27 applies;
+- a regulatory sandbox plan (Art. 57(5), Art. 58) and the participant's input to the exit report
+  the competent authority writes (Art. 57(7)).
+
+With no sandbox run, a draft says "not tested", never "none found".
 """
 
 from __future__ import annotations
@@ -64,11 +67,12 @@ def _control(assessment: dict[str, Any], cid: str) -> dict[str, Any] | None:
 
 def _control_line(assessment: dict[str, Any], cid: str, what: str) -> str:
     e = _control(assessment, cid)
-    if e is None or e["score"] is None:
+    if e is None or (e["score"] is None and e.get("done") is None):
         return todo(what)
     files = ", ".join(f"`controls/{cid}/{f['name']}`" for f in e["files"]) or "no file attached"
     note = f" {e['note']}" if e.get("note") else ""
-    return f"Self-assessed {e['score']} of 5 ({e['verdict']}).{note} Evidence: {files}."
+    answer = ("done" if e["done"] else "not done") if e.get("fact") else f"{e['score']} of 5"
+    return f"Self-assessed: {answer} ({e['verdict']}).{note} Evidence: {files}."
 
 
 def _metric_lines(assessment: dict[str, Any]) -> list[str]:
@@ -97,6 +101,15 @@ def _runs_table(results: list[dict[str, Any]]) -> list[str]:
 def _header(title: str, basis: str, about: dict[str, Any]) -> list[str]:
     return [f"# {title}", "", f"*Draft prepared with laif {__version__} on {about['date']} under {basis}. "
             "Check and complete every part; it is not legal advice.*", ""]
+
+
+def _found_by_sandbox(assessment: dict[str, Any], results: list[dict[str, Any]]) -> str:
+    """Requirements the sandbox found open; 'not tested' when nothing ran, never 'none found'."""
+    if not results:
+        return "not tested (no sandbox run was bundled)"
+    found = [f"{r['id']} {r['verdict']}" for o in assessment["obligations"] for r in o["requirements"]
+             if r["verdict"] in ("not met", "inconclusive")]
+    return "; ".join(found) or "none found by the sandbox runs listed above"
 
 
 def annex_iv(system: SystemDescription, qualification: dict[str, Any] | None, assessment: dict[str, Any],
@@ -135,9 +148,7 @@ def annex_iv(system: SystemDescription, qualification: dict[str, Any] | None, as
         "## 3. Monitoring, functioning and control",
         "Capabilities and limitations, including accuracy for specific persons or groups: see the metrics above "
         "and the ethics report (per group and language).",
-        "Foreseeable unintended outcomes and sources of risk: "
-        + ("; ".join(f"{r['id']} {r['verdict']}" for o in assessment["obligations"] for r in o["requirements"]
-                     if r["verdict"] in ("not met", "inconclusive")) or "none found by the sandbox")
+        "Foreseeable unintended outcomes and sources of risk: " + _found_by_sandbox(assessment, results)
         + f". {todo('add those known from use')}",
         "",
         "## 4. Appropriateness of the performance metrics",
@@ -213,7 +224,8 @@ def fria(system: SystemDescription, assessment: dict[str, Any], results: list[di
         "",
         "**(d) Specific risks of harm to those categories** (from the sandbox; add those the provider's "
         "instructions name under Art. 13):",
-        *(harms or ["- The sandbox found no group or language below its threshold."]),
+        *(harms or ["- Not tested: no sandbox run was bundled; the risks of harm are not known from testing."
+                    if not results else "- The sandbox runs found no group or language below its threshold."]),
         "",
         f"**(e) Human oversight measures:** {_or(system.human_oversight, 'describe, following the instructions for use')}",
         "",
@@ -251,17 +263,24 @@ def sandbox_plan(system: SystemDescription, assessment: dict[str, Any], results:
 def exit_report(system: SystemDescription, assessment: dict[str, Any], results: list[dict[str, Any]],
                 about: dict[str, Any]) -> str:
     s = assessment["summary"]
-    lines = _header("AI regulatory sandbox exit report", "Art. 57(7) and Art. 58 of Regulation (EU) 2024/1689", about)
+    lines = _header("Participant's input to the sandbox exit report",
+                    "Art. 57(7) and Art. 58 of Regulation (EU) 2024/1689", about)
     lines += [
         f"Participant: {_or(system.provider, 'the provider')}; system: {_or(system.name, 'name')}; authority: "
         f"{_or(system.sandbox_authority, 'the authority')}.",
+        "",
+        "The exit report is the competent authority's: under Art. 57(7) it provides, at the provider's request, "
+        "written proof of the activities successfully carried out in the sandbox and an exit report detailing "
+        "the activities, their results and the learning outcomes. This document is the participant's account of "
+        "those activities and results, for the authority to use in its report; it is not the exit report itself.",
         "",
         "## Activities carried out",
         *_runs_table(results),
         "",
         "## Results",
-        f"Requirements: {s['met']} met, {s['not met']} not met, {s['inconclusive']} inconclusive, "
-        f"{s['not assessed']} not assessed.",
+        (f"Requirements: {s['met']} met, {s['not met']} not met, {s['inconclusive']} inconclusive, "
+         f"{s['not assessed']} not assessed." if results else
+         "Not tested: no sandbox run was bundled; the verdicts below rest on the controls answered only."),
         "",
         "| obligation | requirement | verdict |", "|---|---|---|",
         *[f"| {o['id']} | {r['id']} {r['text']} | {r['verdict']} |" for o in assessment["obligations"]
@@ -278,10 +297,18 @@ def exit_report(system: SystemDescription, assessment: dict[str, Any], results: 
 
 def all_drafts(system: SystemDescription, qualification: dict[str, Any] | None, assessment: dict[str, Any],
                results: list[dict[str, Any]], about: dict[str, Any]) -> dict[str, str]:
-    return {
-        "drafts/annex-iv-technical-documentation.md": annex_iv(system, qualification, assessment, results, about),
-        "drafts/annex-v-declaration-of-conformity.md": annex_v(system, assessment, results, about),
-        "drafts/art-27-fundamental-rights-impact-assessment.md": fria(system, assessment, results, about),
-        "drafts/art-58-sandbox-plan.md": sandbox_plan(system, assessment, results, about),
-        "drafts/art-58-sandbox-exit-report.md": exit_report(system, assessment, results, about),
-    }
+    """The drafts of the documents the obligations in scope ask for: Annex IV only where Art. 11
+    applies (a high-risk provider), Annex V where Art. 47 does, the FRIA where Art. 27 does; the
+    sandbox plan and the participant's exit-report input always."""
+    applies = {o["id"] for o in assessment["obligations"]}
+    drafts: dict[str, str] = {}
+    if "art-11" in applies:
+        drafts["drafts/annex-iv-technical-documentation.md"] = annex_iv(system, qualification, assessment, results,
+                                                                        about)
+    if "art-47" in applies:
+        drafts["drafts/annex-v-declaration-of-conformity.md"] = annex_v(system, assessment, results, about)
+    if "art-27" in applies:
+        drafts["drafts/art-27-fundamental-rights-impact-assessment.md"] = fria(system, assessment, results, about)
+    drafts["drafts/art-58-sandbox-plan.md"] = sandbox_plan(system, assessment, results, about)
+    drafts["drafts/art-58-sandbox-exit-report.md"] = exit_report(system, assessment, results, about)
+    return drafts

@@ -134,6 +134,8 @@ def context(assessment: dict[str, Any], results: list[dict[str, Any]], qualifica
         "bias": bias, "ethics_findings": ethics_findings, "languages": languages, "ethics_controls": ethics_controls,
         "drafts": drafts, "laif_version": __version__,
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "evaluation_date": (qualification or {}).get("evaluation_date") or assessment["scope"].get("evaluation_date")
+        or datetime.now(UTC).strftime("%Y-%m-%d"),
     }
 
 
