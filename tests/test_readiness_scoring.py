@@ -11,9 +11,10 @@ import pytest
 from pydantic import ValidationError
 
 from laif.readiness.bank import Answers, Question, load_answers, load_bank
+from laif.readiness.peers import load_eurostat
 from laif.readiness.portfolio import load_usecases
-from laif.readiness.rules import load_findings, load_services
-from laif.readiness.scoring import band, question_score, score
+from laif.readiness.rules import findings, load_findings, load_services
+from laif.readiness.scoring import BANDS, band, question_score, score
 
 BANK = load_bank().bank
 EXAMPLES = Path(__file__).parent.parent / "examples" / "readiness"
@@ -118,3 +119,26 @@ def test_findings_use_cases_and_services_refer_to_what_exists() -> None:
     assert set(services.by_band) == {"Basic", "Average", "Moderately advanced", "Advanced"}
     taxonomy = load_usecases().taxonomy
     assert len(taxonomy.technologies) == 7 and len(taxonomy.purposes) == 7
+
+
+def test_contradicting_answers_are_flagged_for_the_advisor() -> None:
+    answers = load_answers(EXAMPLES / "logistics.yaml")
+    claims = Answers(dict(answers.values) | {"governance.ai_act": "evidenced"}, "x", "t")
+    s = score(claims, BANK)
+    flagged = {f["id"]: f for f in findings(claims, s.dimensions)}
+    assert "check_ai_act_claim" in flagged
+    assert [e["question"] for e in flagged["check_ai_act_claim"]["rests_on"]] == ["governance.ai_act",
+                                                                                 "governance.inventory"]
+    assert "check_ai_act_claim" not in {f["id"] for f in findings(answers, score(answers, BANK).dimensions)}
+
+
+def test_the_docs_state_the_band_edges_and_eurostat_figures_the_code_uses() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "readiness.md").read_text(encoding="utf-8")
+    for (edge, name), upper in zip(BANDS, [*[e for e, _ in BANDS[1:]], None], strict=True):
+        bound = f"{edge:g} ≤ score < {upper:g}" if upper is not None else f"{edge:g} ≤ score ≤ 100"
+        assert f"| {name} | {bound} |" in docs
+    rates = load_eurostat().rates
+    for size in ("small", "medium", "large", "all"):
+        for year in (2023, 2024):
+            value = rates[year][size]
+            assert any(f"{value:{fmt}} %" in docs for fmt in ("g", ".1f", ".2f")), (size, year)
