@@ -733,10 +733,11 @@ def qualify(answers: dict[str, Any], on: date | None = None) -> dict[str, Any]:
     risk = "high" if high else "limited" if transparent else "minimal"
     if "art-2.12" in a["scope.exclusions"]:
         if risk == "minimal":
-            f.conclude("out of scope", EXCLUSIONS["art-2.12"], ["art-2.12"])
             f.obligations = {k: v for k, v in f.obligations.items() if v["group"] == "gpai"}
-            return _result(a, on, "out of scope", roles, is_ai, gpai, systemic, flops, f,
-                           (EXCLUSIONS["art-2.12"], ["art-2.12"]))
+            why = EXCLUSIONS["art-2.12"] + ("; the obligations of its general-purpose AI model remain (Art. 53(2) "
+                                            "decides them)" if f.obligations else "")
+            f.conclude("out of scope", why, ["art-2.12"])
+            return _result(a, on, "out of scope", roles, is_ai, gpai, systemic, flops, f, (why, ["art-2.12"]))
         f.conclude("open-source exclusion does not apply", "the system is high-risk or has Art. 50 duties",
                    ["art-2.12"])
     if risk == "minimal":
