@@ -19,6 +19,7 @@ from laif.compliance.obligations import (
     Answers,
     ControlAnswer,
     assess,
+    controls_template,
     judge_measurement,
     load_catalogue,
     load_controls,
@@ -282,3 +283,14 @@ def test_qualification_scope_carries_dates_and_left_out_requirements() -> None:
     ids, scope = resolve_scope(qualify(answers), None, "provider")
     assert ids == ["art-4", "art-26", "art-86"] and scope["applies_from"]["art-26"] == "2026-08-02"
     assert [x["id"] for x in scope["not_applicable"]["art-26"]] == ["art-26.7", "art-26.8"]
+
+
+def test_controls_template_skips_what_the_qualification_leaves_out_and_asks_facts_as_done() -> None:
+    catalogue = load_catalogue().catalogue
+    left_out = {"art-26": [{"id": "art-26.7", "because": "not used at the workplace"}]}
+    assert "# worker-information:" in controls_template(catalogue, ["art-26"])
+    assert "# worker-information:" not in controls_template(catalogue, ["art-26"], left_out)
+    text = controls_template(catalogue, ["art-48"])
+    assert "# ce-marking:\n#   done: no\n#   evidence: [file.pdf]" in text and "score" not in text.split("# ce-marking:")[1]
+    ids = {r.id for o in catalogue.obligations for r in o.requirements}
+    assert {"art-16.l", "art-18.1", "art-19.1", "art-20.1", "art-26.8", "art-26.11", "art-86.1"} <= ids

@@ -130,17 +130,19 @@ def controls_command(
 ) -> None:
     """The manual controls: every one, or with --risk/--qualification those that apply."""
     loaded = load_catalogue(catalogue)
+    left_out: dict[str, list[dict[str, str]]] = {}
     if qualification or risk:
-        ids, _ = resolve_scope(qualify(load_answers(qualification)) if qualification else None, risk, role)
+        ids, scope = resolve_scope(qualify(load_answers(qualification)) if qualification else None, risk, role)
+        left_out = scope.get("not_applicable") or {}
     else:
         ids = [o.id for o in loaded.catalogue.obligations]
     if template is not None:
         if template.exists():
             raise BadInput(f"{template}: already exists; not overwriting your answers")
-        write_atomic(template, controls_template(loaded.catalogue, ids) + "\n")
+        write_atomic(template, controls_template(loaded.catalogue, ids, left_out) + "\n")
         err.print(f"wrote {template}")
         return
-    wanted = controls_for(loaded.catalogue, ids)
+    wanted = controls_for(loaded.catalogue, ids, left_out)
     listed = {cid: c.model_dump(by_alias=True) for cid, c in loaded.catalogue.controls.items() if cid in wanted}
     if as_json:
         typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))

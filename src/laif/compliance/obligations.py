@@ -517,12 +517,17 @@ def evidence_of(assessment: dict[str, Any]) -> Iterator[tuple[dict[str, Any], di
                 yield r, e
 
 
-def controls_for(catalogue: Catalogue, obligation_ids: list[str]) -> dict[str, str]:
-    """The controls the obligations need, each with the first requirement that names it, in order."""
+def controls_for(catalogue: Catalogue, obligation_ids: list[str],
+                 left_out: dict[str, list[dict[str, str]]] | None = None) -> dict[str, str]:
+    """The controls the obligations need, each with the first requirement that names it, in order;
+    requirements the qualification leaves out (`left_out`, obligation -> requirements) need none."""
     found: dict[str, str] = {}
     for oid in obligation_ids:
         obligation = catalogue.obligation(oid)
+        skip = {x["id"] for x in (left_out or {}).get(oid, [])}
         for req in obligation.requirements if obligation else []:
+            if req.id in skip:
+                continue
             for cid in req.controls:
                 found.setdefault(cid, req.id)
     return found
@@ -548,12 +553,17 @@ def resolve_scope(qualification: dict[str, Any] | None, risk: str | None, role: 
                  "conditional": {k: v for k, v in CONDITIONAL.items() if k in ids}}
 
 
-def controls_template(catalogue: Catalogue, obligation_ids: list[str]) -> str:
+def controls_template(catalogue: Catalogue, obligation_ids: list[str],
+                      left_out: dict[str, list[dict[str, str]]] | None = None) -> str:
     """A controls file to fill in: every control the obligations need, its question as a comment."""
     lines = ["# Controls: score each from 1 to 5 and attach the evidence files (paths relative to this file).",
              *[f"#   {k}: {v}" for k, v in sorted(catalogue.scale.items())], ""]
-    for cid, rid in controls_for(catalogue, obligation_ids).items():
+    for cid, rid in controls_for(catalogue, obligation_ids, left_out).items():
         c = catalogue.controls[cid]
+        if c.fact:  # a fact is done or not, with the file that shows it
+            lines += [f"# {c.title} ({rid}). {c.question}", "# met when done, with its evidence file",
+                      f"# {cid}:", "#   done: no", "#   evidence: [file.pdf]", "#   note: ''", ""]
+            continue
         lines += [f"# {c.title} ({rid}). {c.question}",
                   f"# met at {c.passing} or more" + (", with at least one evidence file" if c.evidence_required else ""),
                   f"# {cid}:", "#   score: 3", "#   evidence: [file.pdf]", "#   note: ''", ""]
