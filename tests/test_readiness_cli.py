@@ -209,20 +209,27 @@ def _typed_answers() -> list[str]:
     return typed
 
 
-def test_questionnaire_in_a_terminal(tmp_path: Path, laif_home: Path) -> None:
+def _in_a_terminal(typed: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`laif readiness assess ARGS` with a pseudo-terminal as stdin, fed `typed`."""
     master, slave = pty.openpty()
     attrs = termios.tcgetattr(slave)
     attrs[3] &= ~termios.ECHO  # what is typed is not echoed back into our reading end
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    proc = subprocess.Popen([*LAIF, "readiness", "assess", "--json", "--no-pdf", "--out", str(tmp_path / "o"),
-                             "--save", str(tmp_path / "saved.yaml")],
-                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    proc = subprocess.Popen([*LAIF, "readiness", "assess", *args], stdin=slave, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     os.close(slave)
-    lines = ["Typed Bakery", "99", "x", *_typed_answers()]  # two bad entries are asked again
-    os.write(master, ("\n".join(lines) + "\n").encode())
+    os.write(master, typed.encode())
     stdout, stderr = proc.communicate(timeout=120)
     os.close(master)
-    assert proc.returncode == 0, stderr
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def test_questionnaire_in_a_terminal(tmp_path: Path, laif_home: Path) -> None:
+    lines = ["Typed Bakery", "99", "x", *_typed_answers()]  # two bad entries are asked again
+    done = _in_a_terminal("\n".join(lines) + "\n", "--json", "--no-pdf", "--out", str(tmp_path / "o"),
+                          "--save", str(tmp_path / "saved.yaml"))
+    stdout, stderr = done.stdout, done.stderr
+    assert done.returncode == 0, stderr
     result = json.loads(stdout[stdout.index('{\n  "schema"'):])
     assert result["organisation"] == "Typed Bakery"
     assert "type one number between 1 and 11" in stderr
@@ -230,6 +237,13 @@ def test_questionnaire_in_a_terminal(tmp_path: Path, laif_home: Path) -> None:
     assert result["scores"] == from_file["scores"] and result["answers"] == from_file["answers"]
     saved = load_answers(tmp_path / "saved.yaml")
     assert saved.organisation == "Typed Bakery" and saved.values == result["answers"]
+
+
+def test_end_of_input_in_the_questionnaire_keeps_nothing(tmp_path: Path, laif_home: Path) -> None:
+    stopped = _in_a_terminal("Half Done\n1\n2\n\x04", "--no-pdf", "--out", str(tmp_path / "o"))
+    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr
+    assert "no assessment was made or kept" in stopped.stderr
+    assert service.history("Half Done") == [] and not (tmp_path / "o").exists()
 
 
 def test_assessments_kept_in_postgresql(tmp_path: Path, pg_url: str) -> None:

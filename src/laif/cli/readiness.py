@@ -120,7 +120,11 @@ def assess_command(
                                      param_hint="--answers")
         if not organisation:
             organisation = typer.prompt("Organisation")
-        given = _ask(lang)
+        try:
+            given = _ask(lang)
+        except typer.Abort:  # end of input or Ctrl-C at a prompt: nothing was kept, say so plainly
+            err.print("interrupted: no assessment was made or kept; run the command again to start over")
+            raise typer.Exit(130) from None
         answers = service.check_answers(given, "(terminal)")
         if save is not None:
             write_atomic(save, yaml.safe_dump({"organisation": organisation, **given}, sort_keys=False, allow_unicode=True))
