@@ -29,7 +29,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from laif._yaml import line_of, load_yaml, validate
-from laif.compliance.qualify import HIGH_RISK_BY_ROLE, ROLES
+from laif.compliance.ai_act import ROLES
+from laif.compliance.qualify import HIGH_RISK_BY_ROLE
 from laif.errors import BadInput
 from laif.sandbox.stats import wilson
 
