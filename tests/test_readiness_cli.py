@@ -186,6 +186,8 @@ def test_questions_json_and_french(laif_home: Path) -> None:
     fr = json.loads(run_laif("readiness", "questions", "--json", "--lang", "fr").stdout)
     assert fr[3]["text"] == "Existe-t-il un plan d'investissement numérique et IA ?"
     assert [q["id"] for q in fr] == [q["id"] for q in listed]
+    plain = run_laif("readiness", "questions", "--lang", "fr").stdout
+    assert "data_for_ai.rights" in plain and "Jamais envisagé" in plain
 
 
 def test_a_french_report(tmp_path: Path, laif_home: Path) -> None:
