@@ -206,16 +206,17 @@ def _check_one(q: Question, value: Any, where: str, problems: list[str]) -> Any:
             try:
                 value = float(value)
             except ValueError:
-                problems.append(f"{where}: not a number: {value!r}")
+                problems.append(f"{where}: not a number: {value!r}; give e.g. 3.2e24, or unknown")
+                return value
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             problems.append(f"{where}: give a number of operations, e.g. 3.2e24, or unknown")
     elif q.kind == "date":
         try:
-            as_date(value)
-        except (TypeError, ValueError):
-            problems.append(f"{where}: give a date as YYYY-MM-DD, or not yet")
-        if not isinstance(value, str | date):
-            problems.append(f"{where}: give a date as YYYY-MM-DD, or not yet")
+            valid = isinstance(value, str | date) and (as_date(value) is not None or value == "not yet")
+        except ValueError:
+            valid = False
+        if not valid:
+            problems.append(f"{where}: give a date as YYYY-MM-DD, or not yet, not {value!r}")
         value = value.isoformat() if isinstance(value, date) else value
     return value
 
