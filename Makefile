@@ -4,14 +4,47 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup builddeps sysdeps lint bench clean
+.PHONY: run test setup builddeps sysdeps lint bench bench-native clean llama-wheel lock
 
-$(STAMP): pyproject.toml src/laif/ipms/_fastpath.c
+# llama-cpp-python is built from source. Its default (GGML_NATIVE=ON, -march=native) makes a
+# library for this CPU only: it crashed on an AVX-512/AMX Xeon and cannot move to another
+# machine. laif builds a portable baseline instead: AVX, AVX2, FMA and F16C (every x86-64 CPU
+# since 2013-2015), no AVX-512, no AMX. docs/decisions/0004-portable-llama-build.md says why and
+# what it costs. Override for a GPU node:  make setup LLAMA_CMAKE_ARGS="-DGGML_CUDA=on"
+LLAMA_VERSION    := 0.3.36
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF
+# The wheel is built once into a project-local wheelhouse whose folder name is keyed by the
+# version and the flags (and, for a native build, by this CPU's feature flags), and never
+# through pip's cache, whose key ignores CMAKE_ARGS.
+LLAMA_NATIVE     := $(if $(findstring GGML_NATIVE=OFF,$(LLAMA_CMAKE_ARGS)),,$(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null))
+LLAMA_KEY        := $(shell printf '%s|%s|%s' '$(LLAMA_VERSION)' '$(LLAMA_CMAKE_ARGS)' '$(LLAMA_NATIVE)' | sha256sum | cut -c1-12)
+WHEELHOUSE       := .wheelhouse/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
+LLAMA_WHEEL      := $(WHEELHOUSE)/.built
+
+$(LLAMA_WHEEL):
+	@echo "Building llama-cpp-python $(LLAMA_VERSION) with $(LLAMA_CMAKE_ARGS)"
+	@echo "(about 6 minutes on 2 cores, once: the wheel is kept in $(WHEELHOUSE))"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	rm -rf $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+		$(BIN)/pip wheel --quiet --no-deps --no-cache-dir --no-binary llama-cpp-python \
+		-w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_VERSION)
+	printf '{"llama_cpp_python": "%s", "cmake_args": "%s", "portable": %s, "wheelhouse": "%s"}\n' \
+		'$(LLAMA_VERSION)' '$(LLAMA_CMAKE_ARGS)' '$(if $(LLAMA_NATIVE),false,true)' '$(WHEELHOUSE)' > $(WHEELHOUSE)/build.json
+	touch $@
+
+llama-wheel: $(LLAMA_WHEEL)
+
+# The Makefile installs the versions the tests passed with (constraints.txt); pyproject.toml
+# keeps ranges for `pip install laif`. `make lock` moves the lock forward on purpose.
+$(STAMP): pyproject.toml constraints.txt src/laif/ipms/_fastpath.c $(LLAMA_WHEEL)
 	@$(MAKE) --no-print-directory builddeps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	@echo "Installing laif; llama-cpp-python compiles from source the first time (about 6 minutes on 2 cores; pip caches the wheel)."
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --no-cache-dir --force-reinstall --no-deps $(WHEELHOUSE)/llama_cpp_python-*.whl
+	cp $(WHEELHOUSE)/build.json $(VENV)/laif-llama-build.json
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -68,6 +101,38 @@ bench: setup
 	$(BIN)/python benchmarks/bench_ipms.py
 	$(BIN)/python benchmarks/bench_linkage.py
 	$(BIN)/python benchmarks/bench_catalogue.py
+
+# Refresh the lock: a throw-away venv with the newest versions pyproject.toml allows, the whole
+# test suite on it, and only then a new constraints.txt. Review its diff like any change.
+LOCK_VENV := .venv-lock
+lock: $(LLAMA_WHEEL) sysdeps $(COMPOSE_SCHEMA)
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/pip install --quiet --no-deps $(WHEELHOUSE)/llama_cpp_python-*.whl
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]"
+	$(LOCK_VENV)/bin/ruff check src tests benchmarks scripts
+	$(LOCK_VENV)/bin/mypy
+	PATH="$(CURDIR)/$(LOCK_VENV)/bin:$$PATH" $(LOCK_VENV)/bin/pytest
+	$(LOCK_VENV)/bin/python scripts/write_constraints.py $(LOCK_VENV)/bin/python > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	@echo "constraints.txt refreshed from versions that passed the tests; review: git diff constraints.txt"
+
+# The native build (-march=native, this CPU only) beside the portable one, for
+# benchmarks/bench_llama_build.py: tokens/s of both, side by side in one run. Builds a second
+# wheel (about 6 minutes), installed into a folder of its own, never into the venv.
+NATIVE_ARGS   := -DGGML_NATIVE=ON
+NATIVE_KEY    := $(shell printf '%s|%s|%s' '$(LLAMA_VERSION)' '$(NATIVE_ARGS)' "$$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)" | sha256sum | cut -c1-12)
+NATIVE_TARGET := .wheelhouse/native-$(NATIVE_KEY)
+bench-native: setup
+	@if [ ! -f $(NATIVE_TARGET)/.installed ]; then \
+		echo "Building a native llama-cpp-python for this CPU only (about 6 minutes)"; \
+		rm -rf $(NATIVE_TARGET) && mkdir -p $(NATIVE_TARGET)/wheel && \
+		CMAKE_ARGS="$(NATIVE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip wheel --quiet --no-deps \
+			--no-cache-dir --no-binary llama-cpp-python -w $(NATIVE_TARGET)/wheel llama-cpp-python==$(LLAMA_VERSION) && \
+		$(BIN)/pip install --quiet --no-deps --no-cache-dir --target $(NATIVE_TARGET)/site $(NATIVE_TARGET)/wheel/*.whl && \
+		touch $(NATIVE_TARGET)/.installed; \
+	fi
+	$(BIN)/python benchmarks/bench_llama_build.py --native $(NATIVE_TARGET)/site
 
 clean:
 	rm -rf laif-out .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,7 @@
 | 1 | the assessment ran but a threshold gate failed (later issues) |
 | 2 | bad input: a malformed library, spec, model string or JSONL line |
 | 3 | the model could not be reached after retries; answered prompts are kept |
+| 130 | interrupted (Ctrl-C, or end of input at a prompt) |
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ EXIT_OK = 0
 EXIT_GATE = 1
 EXIT_BAD_INPUT = 2
 EXIT_UNREACHABLE = 3
+EXIT_INTERRUPTED = 130
 
 
 class LaifError(Exception):
@@ -42,3 +44,9 @@ class ModelUnreachable(LaifError):
     """The model did not answer after all retries."""
 
     exit_code = EXIT_UNREACHABLE
+
+
+class Interrupted(LaifError):
+    """The user stopped a command that had nothing to keep (e.g. a questionnaire at a prompt)."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
-import click
 import typer
 
 from laif.cli._common import err
-from laif.errors import LaifError
+from laif.errors import EXIT_INTERRUPTED, LaifError
 
 app = typer.Typer(
     name="laif",
@@ -57,6 +58,20 @@ app.add_typer(incidents.incidents_app, name="incidents")
 __all__ = ["app", "main"]
 
 
+def _click_module() -> Any:
+    """The click that this Typer raises its usage errors from: Typer 0.22 and later carry a
+    copy of their own (`typer._click`), whose exceptions are not `click`'s."""
+    try:
+        return importlib.import_module("typer._click.exceptions")
+    except ImportError:
+        return importlib.import_module("click.exceptions")
+
+
+_CLICK = _click_module()
+#: Ctrl-C as this Typer reports it: `typer.Abort` in Typer 0.22 and later, click's Abort before.
+_ABORTS: tuple[type[BaseException], ...] = tuple({typer.Abort, getattr(_CLICK, "Abort", typer.Abort), KeyboardInterrupt})
+
+
 def main() -> None:
     """Entry point: user errors become a message and a documented exit code, never a traceback."""
     try:
@@ -66,10 +81,19 @@ def main() -> None:
         if exc.hint:
             err.print(f"[dim]hint: {exc.hint}[/dim]", soft_wrap=True)
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except _CLICK.ClickException as exc:  # usage errors: click's message, exit 2
         exc.show()
+        if getattr(exc, "ctx", None) is None:  # some parser errors come without the usage line
+            words = " ".join(["laif", *(a for a in sys.argv[1:3] if not a.startswith("-"))][:3])
+            err.print(f"Try '{words} --help' for help.")
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        err.print("interrupted; answers received so far are kept, run the same command to resume")
-        sys.exit(130)
+    except _ABORTS:
+        _say_interrupted()
+        sys.exit(EXIT_INTERRUPTED)
+    if code == EXIT_INTERRUPTED:  # Typer 0.22+ turns Ctrl-C into a return value of 130
+        _say_interrupted()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _say_interrupted() -> None:
+    err.print("interrupted; answers received so far are kept, run the same command to resume")

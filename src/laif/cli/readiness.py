@@ -14,6 +14,7 @@ from rich.table import Table
 
 from laif._files import write_atomic
 from laif.cli._common import err, out
+from laif.errors import Interrupted
 from laif.readiness import service
 
 readiness_app = typer.Typer(help="AI readiness assessment: scores per dimension, findings, use cases and a routed roadmap.",
@@ -123,8 +124,7 @@ def assess_command(
         try:
             given = _ask(lang)
         except typer.Abort:  # end of input or Ctrl-C at a prompt: nothing was kept, say so plainly
-            err.print("interrupted: no assessment was made or kept; run the command again to start over")
-            raise typer.Exit(130) from None
+            raise Interrupted("interrupted: no assessment was made or kept; run the command again to start over") from None
         answers = service.check_answers(given, "(terminal)")
         if save is not None:
             write_atomic(save, yaml.safe_dump({"organisation": organisation, **given}, sort_keys=False, allow_unicode=True))

