@@ -14,9 +14,9 @@ Run: .venv/bin/python benchmarks/bench_monitor.py [LINES ...]   (default: 20000 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import resource
+import runpy
 import subprocess
 import sys
 import tempfile
@@ -27,20 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _week_module() -> object:
-    spec = importlib.util.spec_from_file_location("make_week", ROOT / "examples" / "monitoring" / "make_week.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def write_log(path: Path, lines: int) -> int:
     per_hour = 1000
     hours = max(1, round(lines / (per_hour * 0.8)))  # make_week averages about 0.8 of per_hour
     start = datetime(2026, 11, 23, tzinfo=UTC)
     with path.open("w", encoding="utf-8") as fh:
-        written: int = _week_module().write_week(fh, start, hours, per_hour, start + timedelta(hours=hours // 2), 1)  # type: ignore[attr-defined]
+        write_week = runpy.run_path(str(ROOT / "examples" / "monitoring" / "make_week.py"))["write_week"]
+        written: int = write_week(fh, start, hours, per_hour, start + timedelta(hours=hours // 2), 1)
     return written
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from laif.compliance.evidence import fingerprint, signing_key, verify
 from laif.errors import BadInput
-from laif.monitor.incidents import deadline, describe, open_incident, snapshot, update_incident
+from laif.monitor.bundle import snapshot, stream_bundle
+from laif.monitor.incidents import deadline, describe, open_incident, update_incident
 from laif.monitor.intake import ingest
 from laif.monitor.spec import MonitorSpec, Reference, Window
 from laif.monitor.store import MonitorStore
@@ -130,4 +131,21 @@ def test_cli_open_list_update_report(tmp_path: Path) -> None:
 def test_cli_bad_time_exits_2(tmp_path: Path) -> None:
     r = run_laif("incidents", "open", "--title", "t", "--category", "health", "--occurred", "2026-11-27 08:00",
                  env={"LAIF_HOME": str(tmp_path / "home")})
-    assert r.returncode == 2 and "--occurred '2026-11-27 08:00': give a time zone" in r.stderr
+    assert r.returncode == 2 and "--occurred: '2026-11-27 08:00' has no time zone" in r.stderr
+
+
+def test_monitoring_results_and_incidents_go_into_a_signed_bundle(tmp_path: Path, store: MonitorStore) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps({"time": f"2026-11-23T{h:02d}:{m:02d}:00Z", "prompt": "How do I block my card?",
+                                       "answer": "In the app, under cards.", "latency_s": 0.5}) + "\n"
+                           for h in range(6) for m in range(0, 60, 10)), encoding="utf-8")
+    ingest(store, MonitorSpec(name="bot", reference=Reference(windows=2), min_window=3), log)
+    open_incident(store, title="t", category="health", occurred=AWARE, aware=AWARE, stream="bot")
+    key = signing_key(tmp_path / "signing.key")
+    manifest = stream_bundle(store, "bot", tmp_path / "monitoring.zip", key)
+    assert {"monitoring/bot/report.html", "monitoring/bot/plan.html", "monitoring/bot/windows.json",
+            "monitoring/bot/alerts.json", "incidents/INC-0001.json"} <= set(manifest["files"])
+    with zipfile.ZipFile(tmp_path / "monitoring.zip") as zf:
+        windows = json.loads(zf.read("monitoring/bot/windows.json"))
+    assert [w["state"] for w in windows] == ["reference", "reference", "ok", "ok", "ok", "ok"]
+    assert verify(tmp_path / "monitoring.zip", fingerprint(key.public_key())).ok

@@ -4,13 +4,13 @@ window where the drift starts and in none before; a stream without drift gives n
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import runpy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from laif.monitor.alerts import REFERENCE, evaluate, history
 from laif.monitor.intake import ingest
@@ -18,23 +18,15 @@ from laif.monitor.spec import MonitorSpec
 from laif.monitor.store import MonitorStore
 from tests.conftest import run_laif
 
-ROOT = Path(__file__).resolve().parents[1]
+MAKE_WEEK = Path(__file__).resolve().parents[1] / "examples" / "monitoring" / "make_week.py"
 START = datetime(2026, 11, 23, tzinfo=UTC)
 PER_HOUR = 200
-
-
-def _make_week() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_week", ROOT / "examples" / "monitoring" / "make_week.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _log(path: Path, hours: int, drift_hour: int | None, seed: int) -> Path:
     drift_at = START + timedelta(hours=drift_hour) if drift_hour is not None else None
     with path.open("w", encoding="utf-8") as fh:
-        _make_week().write_week(fh, START, hours, PER_HOUR, drift_at, seed)
+        runpy.run_path(str(MAKE_WEEK))["write_week"](fh, START, hours, PER_HOUR, drift_at, seed)
     return path
 
 
@@ -96,10 +88,20 @@ def test_cli_ingest_status_report_and_watch(tmp_path: Path) -> None:
     status = json.loads(r.stdout)
     assert status["windows"] == 30 and status["latest"]["state"] == "alert"
     assert sum(status["states"].values()) == 6
+    r = run_laif("monitor", "metrics", env=env)
+    assert r.returncode == 0, r.stderr
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(r.stdout) for s in family.samples}
+    assert samples[("laif_monitor_rule_state", (("rule", "drift.output_tokens"), ("stream", "bank")))] == 2
+    assert samples[("laif_monitor_window_calls", (("stream", "bank"),))] == status["latest"]["n"]
     r = run_laif("monitor", "report", "--out", str(tmp_path / "report.html"), env=env)
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert html.count("<svg") >= 10 and "drift.output_tokens" in html and "reference band" in html
+    r = run_laif("monitor", "bundle", "--out", str(tmp_path / "monitoring.zip"), env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_laif("evidence", "verify", str(tmp_path / "monitoring.zip"), env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
     r = run_laif("monitor", "plan", "--stream", "bank", "--out", str(tmp_path / "plan.html"), env=env)
     assert r.returncode == 0, r.stderr
     plan = (tmp_path / "plan.html").read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ from rich.table import Table
 from laif.cli._common import err, out, write_atomic
 from laif.compliance.evidence import fingerprint, signing_key
 from laif.errors import BadInput
+from laif.monitor.bundle import snapshot
 from laif.monitor.incidents import (
     CATEGORIES,
     REPORT_KINDS,
@@ -20,9 +21,9 @@ from laif.monitor.incidents import (
     describe,
     incidents,
     open_incident,
-    snapshot,
     update_incident,
 )
+from laif.monitor.intake import zoned_time
 from laif.monitor.store import MonitorStore
 from laif.reports.html import _env
 
@@ -38,12 +39,9 @@ def _when(value: str | None, option: str) -> datetime | None:
     if value == "now":
         return datetime.now(UTC)
     try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadInput(f"{option} {value!r}: not an ISO 8601 time, e.g. 2026-11-27T14:05:00+01:00") from None
-    if when.tzinfo is None:
-        raise BadInput(f"{option} {value!r}: give a time zone, e.g. 2026-11-27T14:05:00+01:00 or ...Z")
-    return when
+        return zoned_time(value)
+    except ValueError as exc:
+        raise BadInput(f"{option}: {exc}") from None
 
 
 def _print(info: dict[str, Any], as_json: bool) -> None:

@@ -12,12 +12,15 @@ from rich.table import Table
 
 from laif._files import laif_home
 from laif.cli._common import err, out, write_atomic
+from laif.compliance.evidence import fingerprint, signing_key
 from laif.errors import EXIT_GATE, BadInput
 from laif.models import EndpointOptions
 from laif.models.base import GenerationParams
 from laif.monitor.alerts import REFERENCE, TOO_FEW, Evaluation, evaluate, record_history
+from laif.monitor.bundle import alert_history, stream_bundle
 from laif.monitor.canary import compare, worst_state
 from laif.monitor.intake import IntakeResult, ingest
+from laif.monitor.metrics import metrics_text
 from laif.monitor.plan import render_plan
 from laif.monitor.report import render
 from laif.monitor.spec import EXAMPLE, MonitorSpec, load_monitor_spec
@@ -33,6 +36,7 @@ SPEC_HELP = "Monitoring spec (YAML): windows, reference, identifiers, alert rule
 STREAM_HELP = "The stream's name (its stored spec is used; a new stream gets the defaults)."
 #: Changes of state printed after an intake (alerts first); all are in the history.
 SHOWN_CHANGES = 12
+FORMAT_HELP = "jsonl: one call per line; otlp: one OTLP/JSON request of GenAI spans per line (OpenTelemetry)."
 DB_HELP = "Database URL (default: LAIF_DB_URL, else SQLite under $LAIF_HOME)."
 
 
@@ -106,6 +110,7 @@ def ingest_command(
     files: list[Path] = typer.Argument(..., help="JSONL files of calls, one JSON object per line."),
     spec: Path | None = typer.Option(None, "--spec", help=SPEC_HELP),
     stream: str | None = typer.Option(None, "--stream", help=STREAM_HELP),
+    form: str = typer.Option("jsonl", "--format", help=FORMAT_HELP),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Take in logs (from where an earlier intake of the same file stopped), then judge every window."""
@@ -113,7 +118,7 @@ def ingest_command(
     loaded = _spec(store, spec, stream)
     started = time.perf_counter()
     for path in files:
-        result = ingest(store, loaded, path)
+        result = ingest(store, loaded, path, form=form)
         err.print(_intake_line(result))
     err.print(f"[dim]taken in in {time.perf_counter() - started:.1f} s[/dim]")
     ev = _judge(store, loaded.name)
@@ -132,8 +137,7 @@ def _status_json(ev: Evaluation, store: MonitorStore) -> dict[str, Any]:
             "rules": {k: v for k, v in latest.rules.items() if v["state"] != "ok"},
             "signals": {k: v["value"] for k, v in latest.signals.items()},
         },
-        "history": [{"window": a.window, "rule": a.rule, "state": a.state, "value": a.value,
-                     "noticed_at": a.noticed_at.isoformat()} for a in store.alerts(ev.spec.name)],
+        "history": alert_history(store, ev.spec.name),
     }
 
 
@@ -188,6 +192,7 @@ def watch(
     stream: str | None = typer.Option(None, "--stream", help=STREAM_HELP),
     interval: float = typer.Option(10.0, "--interval", min=0.1, help="Seconds between looks at the file."),
     polls: int | None = typer.Option(None, "--polls", min=1, help="Stop after this many looks (default: until Ctrl-C)."),
+    form: str = typer.Option("jsonl", "--format", help=FORMAT_HELP),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Follow a growing log: take in what is new, judge the windows, print each change of state."""
@@ -198,10 +203,39 @@ def watch(
         if done:
             time.sleep(interval)
         done += 1
-        result = ingest(store, loaded, file, whole_lines_only=True)
+        result = ingest(store, loaded, file, form=form, whole_lines_only=True)
         if result.calls or done == 1:
             ev = _judge(store, loaded.name)
             err.print(f"{result.calls} new call(s); {_state_line(ev)}")
+
+
+@monitor_app.command("metrics")
+def metrics(
+    output: Path | None = typer.Option(None, "--out", "-o", help="Write here (e.g. node_exporter's textfile folder, "
+                                       "NAME.prom) instead of stdout."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Prometheus metrics (text format) of every stream's latest judged window: signals, rule states, PSI."""
+    text = metrics_text(MonitorStore(db))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        out.print(f"wrote {output}")
+
+
+@monitor_app.command("bundle")
+def bundle(
+    stream: str | None = typer.Option(None, "--stream", help="The stream (may be left out when there is one)."),
+    output: Path = typer.Option(Path("monitoring-bundle.zip"), "--out", "-o", help="The signed bundle (zip)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Sign the stream's monitoring results and incidents into an evidence bundle (laif evidence verify checks it)."""
+    store = MonitorStore(db)
+    name = _stream_name(store, stream)
+    key = signing_key()
+    manifest = stream_bundle(store, name, output, key)
+    out.print(f"wrote {output}: {len(manifest['files'])} files, signed by {fingerprint(key.public_key())[:16]}…")
 
 
 @monitor_app.command("plan")

@@ -11,15 +11,21 @@ cache. Two figures are compared per category and overall, each with its Wilson 9
 
 | state | when |
 | --- | --- |
-| ok (same) | the canary's value lies inside the sandbox run's interval |
-| warning (moved) | it lies outside that interval, but the two intervals overlap |
-| alert (changed) | the two intervals do not overlap |
+| ok | no significant difference |
+| warning | Fisher's exact test of the two 2 x 2 counts gives p < 0.05 |
+| alert | the two intervals do not overlap |
+
+A single answer that differs (a server's numerics can vary between runs) moves a small
+category's value a lot but is not significant, so it stays ok.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from scipy.stats import fisher_exact
+
+from laif.monitor.stats import P_VALUE
 from laif.sandbox.stats import percent
 
 FIGURES = {"score": ("passed", "decided"), "refused": ("refused", "total")}
@@ -34,7 +40,8 @@ def _figure(counts: dict[str, Any], figure: str) -> dict[str, Any] | None:
 def _state(base: dict[str, Any], canary: dict[str, Any]) -> str:
     if canary["high"] < base["low"] or canary["low"] > base["high"]:
         return "alert"
-    if not base["low"] <= canary["value"] <= base["high"]:
+    table = [[base["k"], base["n"] - base["k"]], [canary["k"], canary["n"] - canary["k"]]]
+    if fisher_exact(table).pvalue < P_VALUE:
         return "warning"
     return "ok"
 

@@ -20,19 +20,14 @@ of the incident, and earlier versions are kept.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
-from laif.compliance import evidence
 from laif.errors import BadInput
-from laif.monitor.alerts import evaluate
-from laif.monitor.store import IncidentRow, IncidentVersionRow, MonitorStore
+from laif.monitor.store import IncidentRow, IncidentVersionRow, MonitorStore, as_utc
 
 
 @dataclass(frozen=True)
@@ -55,8 +50,6 @@ CATEGORIES = {
 WIDESPREAD_DAYS, WIDESPREAD_RULE = 2, "Art. 73(3)"
 STATUSES = ("open", "reported", "closed")
 REPORT_KINDS = ("initial", "complete")
-#: Windows on each side of the occurrence that go into a snapshot.
-SNAPSHOT_WINDOWS = 6
 
 
 def deadline(category: str, widespread: bool, aware_at: datetime) -> dict[str, Any]:
@@ -123,7 +116,7 @@ def update_incident(store: MonitorStore, incident_id: str, *, causal_link: datet
     if status is not None and status not in STATUSES:
         raise BadInput(f"--status {status!r}: one of {', '.join(STATUSES)}")
     if causal_link is not None:
-        _check_times(_aware(row.occurred_at), _aware(row.aware_at), causal_link)
+        _check_times(as_utc(row.occurred_at), as_utc(row.aware_at), causal_link)
         causal_link = causal_link.astimezone(UTC)
     fields: dict[str, Any] = {"event": "updated"}
     if causal_link is not None:
@@ -154,36 +147,31 @@ def update_incident(store: MonitorStore, incident_id: str, *, causal_link: datet
     return version
 
 
-def _aware(t: datetime) -> datetime:
-    """SQLite gives times back without their zone; they were stored in UTC."""
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
 def describe(store: MonitorStore, incident_id: str, now: datetime | None = None) -> dict[str, Any]:
     """The incident as it stands: its deadline, every version, root cause and actions so far."""
     row = require(store, incident_id)
     with store.session() as s:
         versions = list(s.scalars(select(IncidentVersionRow).where(IncidentVersionRow.incident == row.id)
                                   .order_by(IncidentVersionRow.version)))
-    aware = _aware(row.aware_at)
+    aware = as_utc(row.aware_at)
     due = deadline(row.category, row.widespread, aware)
     now = now or datetime.now(UTC)
-    reports = [{"version": v.version, "kind": v.fields["report"], "at": _aware(v.at).isoformat()}
+    reports = [{"version": v.version, "kind": v.fields["report"], "at": as_utc(v.at).isoformat()}
                for v in versions if v.fields.get("report")]
     root = [v.fields["root_cause"] for v in versions if v.fields.get("root_cause")]
     cat = CATEGORIES[row.category]
     return {
         "id": row.id, "stream": row.stream, "title": row.title, "status": row.status,
         "category": row.category, "category_text": f"{cat.point}: {cat.what}", "widespread": row.widespread,
-        "occurred_at": _aware(row.occurred_at).isoformat(), "aware_at": aware.isoformat(),
-        "causal_link_at": _aware(row.causal_link_at).isoformat() if row.causal_link_at else None,
+        "occurred_at": as_utc(row.occurred_at).isoformat(), "aware_at": aware.isoformat(),
+        "causal_link_at": as_utc(row.causal_link_at).isoformat() if row.causal_link_at else None,
         "deadline": {"due": due["due"].isoformat(), "days": due["days"], "rule": due["rule"], "why": due["why"],
                      "hours_left": round((due["due"] - now).total_seconds() / 3600, 1),
                      "met": (datetime.fromisoformat(reports[0]["at"]) <= due["due"]) if reports else None},
         "reports": reports,
         "root_cause": root[-1] if root else None,
         "corrective_actions": [a for v in versions for a in v.fields.get("corrective_actions", [])],
-        "versions": [{"version": v.version, "at": _aware(v.at).isoformat(), **v.fields} for v in versions],
+        "versions": [{"version": v.version, "at": as_utc(v.at).isoformat(), **v.fields} for v in versions],
     }
 
 
@@ -191,28 +179,3 @@ def incidents(store: MonitorStore) -> list[dict[str, Any]]:
     with store.session() as s:
         ids = list(s.scalars(select(IncidentRow.id).order_by(IncidentRow.id)))
     return [describe(store, i) for i in ids]
-
-
-def snapshot(store: MonitorStore, incident_id: str, out: Path, key: Ed25519PrivateKey,
-             around: int = SNAPSHOT_WINDOWS) -> dict[str, Any]:
-    """Freeze the incident and the monitoring data around it in a signed bundle (laif evidence verify reads it)."""
-    info = describe(store, incident_id)
-    files: dict[str, bytes] = {"incident.json": json.dumps(info, indent=2, ensure_ascii=False).encode()}
-    if info["stream"]:
-        evaluation = evaluate(store, info["stream"])
-        occurred = datetime.fromisoformat(info["occurred_at"])
-        windows = evaluation.windows
-        at = next((i for i, w in enumerate(windows) if w.end is not None and w.end > occurred), len(windows) - 1)
-        picked = windows[max(0, at - around): at + around + 1]
-        summaries = {row.index: row.summary for row in store.windows(info["stream"])}
-        files["monitoring/spec.json"] = json.dumps(evaluation.spec.model_dump(mode="json"), indent=2).encode()
-        files["monitoring/windows.json"] = json.dumps([{
-            "index": w.index, "start": w.start.isoformat() if w.start else None, "end": w.end.isoformat() if w.end else None,
-            "n": w.n, "state": w.state, "signals": w.signals, "rules": w.rules, "features": w.features,
-            "summary": summaries[w.index]} for w in picked], indent=2, default=str).encode()
-        files["monitoring/alerts.json"] = json.dumps([
-            {"window": a.window, "rule": a.rule, "state": a.state, "value": a.value,
-             "noticed_at": _aware(a.noticed_at).isoformat()}
-            for a in store.alerts(info["stream"])], indent=2).encode()
-    return evidence.build(files, out, key, {"kind": "incident snapshot", "incident": info["id"],
-                                            "stream": info["stream"]})

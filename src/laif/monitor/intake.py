@@ -35,11 +35,13 @@ from sqlalchemy import select
 from laif.errors import BadInput
 from laif.ipms.detect import find_in_text
 from laif.ipms.pseudonyms import Pseudonymiser, canonical_id, domain_key, master_secret
+from laif.monitor import otlp
 from laif.monitor.spec import MonitorSpec
 from laif.monitor.store import CallRow, IntakeRow, MonitorStore, StreamRow, WindowRow
 from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse
 
 FLUSH_EVERY = 20_000
+FORMS = ("jsonl", "otlp")
 STATUSES = ("ok", "error", "timeout")
 _FEEDBACK = {1: 1, -1: -1, 0: 0, "up": 1, "down": -1, "none": 0}
 
@@ -48,18 +50,26 @@ class _Bad(ValueError):
     """A problem with one field of one line; intake adds file and line."""
 
 
+def zoned_time(text: str) -> datetime:
+    """An ISO 8601 time that names its zone, in UTC; ValueError saying what is wrong otherwise."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time: {text!r}") from None
+    if when.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone; write it as 2026-11-23T08:00:03Z or with +01:00")
+    return when.astimezone(UTC)
+
+
 def _time(value: Any) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return datetime.fromtimestamp(value, tz=UTC)
     if not isinstance(value, str):
         raise _Bad(f"field 'time': expected an ISO 8601 time or seconds since 1970, got {value!r}")
     try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise _Bad(f"field 'time': not an ISO 8601 time: {value!r}") from None
-    if when.tzinfo is None:
-        raise _Bad(f"field 'time': {value!r} has no time zone; write it as 2026-11-23T08:00:03Z or with +01:00")
-    return when.astimezone(UTC)
+        return zoned_time(value)
+    except ValueError as exc:
+        raise _Bad(f"field 'time': {exc}") from None
 
 
 def _number(record: dict[str, Any], name: str, integer: bool = False) -> Any:
@@ -242,10 +252,19 @@ class _Intake:
         self.calls.clear()
 
 
-def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, whole_lines_only: bool = False,
+def _calls(record: Any, form: str, spec: MonitorSpec) -> list[Exchange]:
+    if form == "otlp":
+        return otlp.exchanges(record)
+    return [parse_exchange(record, spec.identifiers, keep_ids=spec.keep != "none")]
+
+
+def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "jsonl", whole_lines_only: bool = False,
            flush_every: int = FLUSH_EVERY) -> IntakeResult:
-    """Take in `path` from where the last intake of it stopped. With `whole_lines_only` a last
-    line without its newline is left for later (it may still be being written)."""
+    """Take in `path` from where the last intake of it stopped. `form` is `jsonl` (one call per
+    line) or `otlp` (one OTLP/JSON request of GenAI spans per line). With `whole_lines_only` a
+    last line without its newline is left for later (it may still be being written)."""
+    if form not in FORMS:
+        raise BadInput(f"--format {form!r}: one of {', '.join(FORMS)}")
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
     intake = _Intake(store, spec, path)
@@ -260,18 +279,18 @@ def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, whole_lines_on
             line_no = intake.line + 1
             if raw.strip():
                 try:
-                    record = json.loads(raw)
-                    x = parse_exchange(record, spec.identifiers, keep_ids=spec.keep != "none")
+                    calls = _calls(json.loads(raw), form, spec)
                 except (ValueError, UnicodeDecodeError) as exc:
                     intake.flush()
-                    message = str(exc) if isinstance(exc, _Bad) else f"not a JSON line ({exc})"
+                    message = str(exc) if isinstance(exc, _Bad | otlp.OtlpError) else f"not a JSON line ({exc})"
                     raise BadInput.at(str(path), line_no, message,
                                       hint=f"lines 1-{line_no - 1} are taken in; fix this line and run the same "
                                            "command to go on from it") from None
-                intake.add(x)
-                result.windows.add(spec.window_of(x.time, intake.seen - 1))
-                result.calls += 1
-                pending += 1
+                for x in calls:
+                    intake.add(x)
+                    result.windows.add(spec.window_of(x.time, intake.seen - 1))
+                result.calls += len(calls)
+                pending += len(calls)
             intake.hasher.update(raw)
             intake.offset += len(raw)
             intake.line = line_no

@@ -78,14 +78,10 @@ class Reference(_Strict):
 
 
 class Rule(_Strict):
+    """Thresholds of one signal; with neither, only the reference band judges it."""
+
     warning: Threshold | None = None
     alert: Threshold | None = None
-
-    @model_validator(mode="after")
-    def _some(self) -> Rule:
-        if self.warning is None and self.alert is None:
-            raise ValueError("give `warning` or `alert` (or both), each with min and/or max")
-        return self
 
 
 #: Rules every stream gets unless its spec says otherwise (documented in docs/monitoring.md).
@@ -101,7 +97,8 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
 
 class MonitorSpec(_Strict):
     version: Literal[1] = 1
-    name: str = Field(description="The stream's name: letters, digits, '-', '_'.")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+                      description="The stream's name: 1-64 letters, digits, '-', '_', starting with a letter or digit.")
     system: str = Field("", description="The AI system in production, as its documentation names it.")
     provider: str = Field("", description="Who places it on the market (Art. 3(3)).")
     contact: str = Field("", description="Who answers for post-market monitoring.")
@@ -120,13 +117,6 @@ class MonitorSpec(_Strict):
                                     description="signal -> warning/alert thresholds ({min, max}).")
     retention_days: int = Field(183, ge=183, description="How long logs and summaries are kept (Arts. 19, 26(6): "
                                                          "at least six months).")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", v):
-            raise ValueError("use 1-64 letters, digits, '-' or '_', starting with a letter or digit")
-        return v
 
     @field_validator("alerts")
     @classmethod

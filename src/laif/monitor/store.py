@@ -22,6 +22,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(t: datetime) -> datetime:
+    """A time read back from the store: SQLite keeps no zone, and every time was stored in UTC."""
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 class MonitorBase(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 

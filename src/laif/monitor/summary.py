@@ -8,7 +8,7 @@ The signals, per window:
 | signal | what it is |
 | --- | --- |
 | `refusal_rate` | answers that decline (the sandbox's refusal patterns, four languages) among answers given |
-| `empty_rate` | empty answers among calls that did not fail |
+| `empty_rate` | empty answers among calls that did not fail and whose text was captured |
 | `truncated_rate` | answers cut at the token limit (`finish_reason` length) among answers given |
 | `error_rate`, `timeout_rate` | failed and timed-out calls among all calls |
 | `latency_p50_s`, `latency_p95_s` | latency quantiles (within 1 %) |
@@ -29,7 +29,7 @@ from laif.monitor.sketch import Categories, Sketch
 from laif.sandbox.langid import detect
 from laif.sandbox.parsing import is_refusal
 
-COUNTS = ("n", "ok", "errors", "timeouts", "empty", "answered", "refusals", "truncated", "pii",
+COUNTS = ("n", "ok", "read", "errors", "timeouts", "empty", "answered", "refusals", "truncated", "pii",
           "lang_checked", "lang_same", "rated", "feedback_up")
 #: Numbers every exchange may carry; `features.NAME` are added from the records' own features.
 NUMBERS = ("latency_s", "input_tokens", "output_tokens", "prompt_chars", "answer_chars")
@@ -40,7 +40,7 @@ MIN_WORDS_FOR_LANGUAGE = 3
 #: signal -> (numerator count, denominator count) for the rates.
 RATES = {
     "refusal_rate": ("refusals", "answered"),
-    "empty_rate": ("empty", "ok"),
+    "empty_rate": ("empty", "read"),
     "truncated_rate": ("truncated", "answered"),
     "error_rate": ("errors", "n"),
     "timeout_rate": ("timeouts", "n"),
@@ -67,6 +67,9 @@ class Exchange:
     feedback: int | None = None  # -1, 0 or 1
     ids: dict[str, str] = field(default_factory=dict)
     features: dict[str, float | str] = field(default_factory=dict)
+    #: False when the source did not capture prompt and answer (OpenTelemetry spans by default):
+    #: the text signals then leave this call out instead of counting it as empty.
+    content: bool = True
 
 
 def _language(text: str) -> str | None:
@@ -88,6 +91,8 @@ class Analysis:
 
 
 def analyse(x: Exchange) -> Analysis:
+    if not x.content:
+        return Analysis()
     a = Analysis(prompt_language=_language(x.prompt))
     if x.status != "ok":
         return a
@@ -130,8 +135,9 @@ class WindowSummary:
             c["timeouts"] += 1
         else:
             c["ok"] += 1
+            c["read"] += x.content
             c["empty"] += a.empty
-            if not a.empty:
+            if x.content and not a.empty:
                 c["answered"] += 1
                 c["refusals"] += a.refusal
                 c["pii"] += bool(a.pii)
@@ -145,8 +151,9 @@ class WindowSummary:
         self._number("latency_s", x.latency_s)
         self._number("input_tokens", x.input_tokens)
         self._number("output_tokens", x.output_tokens)
-        self._number("prompt_chars", len(x.prompt))
-        if x.answer is not None:
+        if x.content:
+            self._number("prompt_chars", len(x.prompt))
+        if x.content and x.answer is not None:
             self._number("answer_chars", len(x.answer))
         self._label("prompt_language", a.prompt_language)
         self._label("answer_language", a.answer_language)
