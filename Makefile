@@ -96,6 +96,7 @@ test: setup sysdeps lint $(COMPOSE_SCHEMA)
 bench: setup
 	$(BIN)/python benchmarks/bench_judge.py
 	$(BIN)/python benchmarks/bench_cache.py
+	$(BIN)/python benchmarks/bench_model_worker.py
 	$(BIN)/python benchmarks/bench_server_throughput.py
 	$(BIN)/python benchmarks/bench_langid.py
 	$(BIN)/python benchmarks/bench_ipms.py
