@@ -117,6 +117,7 @@ def questions(as_json: bool = typer.Option(False, "--json")) -> None:
         typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))
         return
     for q in listed:
-        out.print(f"[bold]{q['id']}[/bold] ({q['kind']}): {q['text']}")
+        default = f" [dim](default: {q['default']})[/dim]" if q["default"] is not None else ""
+        out.print(f"[bold]{q['id']}[/bold] ({q['kind']}): {q['text']}{default}")
         for key, text in q["options"].items():
             out.print(f"    {key}: {text}")
