@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -52,24 +53,38 @@ def _worker_of(pid: int) -> int | None:
     return None
 
 
-@pytest.mark.slow
-def test_a_segfault_in_the_worker_ends_the_run_with_exit_3_and_loses_no_answer(tmp_path: Path) -> None:
-    env = {**os.environ, "LAIF_HOME": str(tmp_path)}
+def _env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "LAIF_HOME": str(home)}
     env.pop("LAIF_DB_URL", None)
-    db = tmp_path / "laif.db"
-    proc = subprocess.Popen([*LAIF, *ASSESS], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return env
+
+
+def _assess_then(tmp_path: Path, answers: int, strike: Callable[[subprocess.Popen[str]], None]) -> tuple[int, str]:
+    """Start `laif assess`, wait until `answers` answers are stored, `strike` it; (exit code, stderr)."""
+    proc = subprocess.Popen([*LAIF, *ASSESS], env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 300
-        while len(_answers(db)) < 3 and proc.poll() is None and time.monotonic() < deadline:
+        while len(_answers(tmp_path / "laif.db")) < answers and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
-        worker = _worker_of(proc.pid)
-        assert worker is not None, "no llama.cpp worker found under laif assess"
-        os.kill(worker, signal.SIGSEGV)  # what a CPU-incompatible llama.cpp build does to itself
-        stdout, stderr = proc.communicate(timeout=120)
+        strike(proc)
+        _, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 3, stderr
+    return proc.returncode, stderr
+
+
+def _segfault_the_worker(proc: subprocess.Popen[str]) -> None:
+    worker = _worker_of(proc.pid)
+    assert worker is not None, "no llama.cpp worker found under laif assess"
+    os.kill(worker, signal.SIGSEGV)  # what a CPU-incompatible llama.cpp build does to itself
+
+
+@pytest.mark.slow
+def test_a_segfault_in_the_worker_ends_the_run_with_exit_3_and_loses_no_answer(tmp_path: Path) -> None:
+    db = tmp_path / "laif.db"
+    code, stderr = _assess_then(tmp_path, 3, _segfault_the_worker)
+    assert code == 3, stderr
     assert "SIGSEGV" in stderr
     assert "laif doctor" in stderr
     assert "kept" in stderr
@@ -77,7 +92,7 @@ def test_a_segfault_in_the_worker_ends_the_run_with_exit_3_and_loses_no_answer(t
     kept = _answers(db)
     assert len(kept) >= 3
 
-    rerun = subprocess.run([*LAIF, *ASSESS], env=env, capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run([*LAIF, *ASSESS], env=_env(tmp_path), capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{len(kept)} already answered" in rerun.stderr
     final = _answers(db)
@@ -126,20 +141,8 @@ def test_a_file_that_is_not_gguf_is_bad_input(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_ctrl_c_exits_130_and_keeps_the_answers(tmp_path: Path) -> None:
-    env = {**os.environ, "LAIF_HOME": str(tmp_path)}
-    env.pop("LAIF_DB_URL", None)
-    db = tmp_path / "laif.db"
-    proc = subprocess.Popen([*LAIF, *ASSESS], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 300
-        while len(_answers(db)) < 2 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, stderr
+    code, stderr = _assess_then(tmp_path, 2, lambda proc: proc.send_signal(signal.SIGINT))
+    assert code == 130, stderr
     assert "interrupted" in stderr and "kept" in stderr
     assert "Traceback" not in stderr
-    assert len(_answers(db)) >= 2
+    assert len(_answers(tmp_path / "laif.db")) >= 2
