@@ -184,3 +184,45 @@ def test_cli_spec_errors_name_file_and_line(tmp_path: Path) -> None:
                  env={"LAIF_HOME": str(tmp_path / "home")})
     assert r.returncode == 2, r.stderr
     assert "monitor.yaml:3: window" in r.stderr and "monitor.yaml:5: alerts" in r.stderr and "unknown signal" in r.stderr
+
+
+def test_intake_resumes_and_incidents_keep_their_times_in_postgresql(pg_url: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from laif.monitor.alerts import evaluate
+    from laif.monitor.incidents import describe, open_incident
+
+    store = MonitorStore(pg_url)
+    spec = MonitorSpec(name="pg-bot", window=Window(by="count", size="5"), min_window=1)
+    records: list[Any] = [_call(i) for i in range(12)]
+    records[7] = '{"time": "2026-11-23T08:00:07Z"'
+    path = _write(tmp_path / "a.jsonl", records)
+    with pytest.raises(BadInput, match=r"a\.jsonl:8"):
+        ingest(store, spec, path)
+    records[7] = _call(7)
+    _write(path, records)
+    assert ingest(store, spec, path).resumed_at == 7
+    assert [w.n for w in store.windows("pg-bot")] == [5, 5, 2]
+    assert [w.state for w in evaluate(store, "pg-bot").windows] == ["reference", "reference", "reference"]
+    aware = datetime.fromisoformat("2026-11-27T10:00:00+01:00")
+    row = open_incident(store, title="t", category="death", occurred=aware, aware=aware, stream="pg-bot")
+    assert describe(store, row.id)["deadline"]["due"] == datetime(2026, 12, 7, 9, tzinfo=UTC).isoformat()
+
+
+def test_languages_of_every_nth_call_only(tmp_path: Path, store: MonitorStore) -> None:
+    ingest(store, MonitorSpec(name="bot", window=Window(by="count", size="100"), language_every=3),
+           _write(tmp_path / "a.jsonl", [_call(i) for i in range(9)]))
+    (summary,) = _summaries(store).values()
+    assert summary.counts["lang_checked"] == 3 and summary.labels["prompt_language"].n == 3
+    assert summary.counts["answered"] == 9  # refusals and personal data are still read in every answer
+
+
+def test_cli_init_writes_a_spec_that_validates_and_never_overwrites(tmp_path: Path) -> None:
+    env = {"LAIF_HOME": str(tmp_path / "home")}
+    spec = tmp_path / "monitor.yaml"
+    assert run_laif("monitor", "init", "--out", str(spec), env=env).returncode == 0
+    r = run_laif("monitor", "plan", "--spec", str(spec), "--out", str(tmp_path / "plan.html"), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "Banking assistant v3" in (tmp_path / "plan.html").read_text(encoding="utf-8")
+    again = run_laif("monitor", "init", "--out", str(spec), env=env)
+    assert again.returncode == 2 and "exists already" in again.stderr

@@ -208,8 +208,8 @@ class _Intake:
 
     def add(self, x: Exchange) -> None:
         index = self.spec.window_of(x.time, self.seen)
+        a: Analysis = analyse(x, languages=self.seen % self.spec.language_every == 0)
         self.seen += 1
-        a: Analysis = analyse(x)
         self.dirty.setdefault(index, WindowSummary()).add(x, a)
         if self.spec.keep != "none":
             self._keep(index, x, a)

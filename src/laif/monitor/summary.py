@@ -90,10 +90,11 @@ class Analysis:
     answer_language: str | None = None
 
 
-def analyse(x: Exchange) -> Analysis:
+def analyse(x: Exchange, languages: bool = True) -> Analysis:
+    """Refusal, emptiness and personal data of the answer; with `languages`, the languages too."""
     if not x.content:
         return Analysis()
-    a = Analysis(prompt_language=_language(x.prompt))
+    a = Analysis(prompt_language=_language(x.prompt) if languages else None)
     if x.status != "ok":
         return a
     text = (x.answer or "").strip()
@@ -101,7 +102,7 @@ def analyse(x: Exchange) -> Analysis:
     if text:
         a.refusal = is_refusal(text)
         a.pii = find_in_text(text)
-        a.answer_language = _language(text)
+        a.answer_language = _language(text) if languages else None
     return a
 
 
