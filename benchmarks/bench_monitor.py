@@ -10,6 +10,8 @@ The ratio bare time / intake time is what carries over to another machine (the i
 another's; flat memory means the peak hardly moves from the smaller file to the larger one.
 
 Run: .venv/bin/python benchmarks/bench_monitor.py [LINES ...]   (default: 20000 100000)
+     .venv/bin/python benchmarks/bench_monitor.py --otlp [SPANS]  (OTLP/HTTP receiver, spans per second; the
+     issue's goal is 5,000 on SQLite, against Arize Phoenix's measured 80)
 """
 
 from __future__ import annotations
@@ -57,7 +59,58 @@ def _bare(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def _otlp_request(first: int, count: int, content: bool) -> bytes:
+    t0 = 1_795_420_800_000_000_000
+    spans = []
+    for i in range(first, first + count):
+        attrs = [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                 {"key": "gen_ai.request.model", "value": {"stringValue": "bank-bot"}},
+                 {"key": "gen_ai.usage.input_tokens", "value": {"intValue": str(40 + i % 7)}},
+                 {"key": "gen_ai.usage.output_tokens", "value": {"intValue": str(60 + i % 50)}}]
+        if content:
+            attrs += [{"key": "gen_ai.input.messages", "value": {"stringValue": json.dumps(
+                          [{"role": "user", "parts": [{"type": "text", "content": f"How do I block card number {i}?"}]}])}},
+                      {"key": "gen_ai.output.messages", "value": {"stringValue": json.dumps(
+                          [{"role": "assistant", "parts": [{"type": "text", "content": "Open the app, then the cards menu, "
+                                                            "and choose block."}]}])}}]
+        spans.append({"traceId": f"{i:032x}", "spanId": f"{i:016x}", "name": "chat", "attributes": attrs,
+                      "startTimeUnixNano": str(t0 + i * 10**8), "endTimeUnixNano": str(t0 + i * 10**8 + 5 * 10**8)})
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}).encode()
+
+
+def receiver_rate(spans: int, content: bool, batch: int = 512) -> float:
+    """Spans per second through `laif monitor receive` (OTLP/HTTP on loopback, SQLite), in requests of
+    `batch` spans: 512 is the OpenTelemetry SDK's default export batch."""
+    import threading
+
+    import httpx
+
+    from laif.monitor.receiver import make_server
+    from laif.monitor.spec import MonitorSpec
+    from laif.monitor.store import MonitorStore
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = make_server(MonitorStore(f"sqlite:///{tmp}/r.db"), MonitorSpec(name="r"), port=0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
+        bodies = [_otlp_request(i, batch, content) for i in range(0, spans, batch)]
+        with httpx.Client() as client:
+            started = time.perf_counter()
+            for body in bodies:
+                client.post(url, content=body, headers={"Content-Type": "application/json"}).raise_for_status()
+            seconds = time.perf_counter() - started
+        server.shutdown()
+        server.server_close()
+    return spans / seconds
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--otlp"]:
+        spans = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
+        for content in (False, True):
+            print(json.dumps({"otlp_http_spans": spans, "messages_captured": content,
+                              "spans_per_s": round(receiver_rate(spans, content))}), flush=True)
+        return
     sizes = [int(a) for a in sys.argv[1:]] or [20_000, 100_000]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -100,3 +100,28 @@ def test_cli_otlp_not_a_request_exits_2(tmp_path: Path) -> None:
     r = run_laif("monitor", "ingest", str(path), "--stream", "bot", "--format", "otlp",
                  env={"LAIF_HOME": str(tmp_path / "home")})
     assert r.returncode == 2 and "spans.jsonl:1: expected an OTLP/JSON request with resourceSpans" in r.stderr
+
+
+def test_the_otlp_http_receiver_takes_spans_and_answers_400_naming_the_field(store: MonitorStore) -> None:
+    import threading
+
+    import httpx
+
+    from laif.monitor.receiver import make_server
+
+    server = make_server(store, MonitorSpec(name="live"), port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
+    try:
+        ok = httpx.post(url, json=_request(_span(0), _span(1)))
+        assert (ok.status_code, ok.json()) == (200, {"partialSuccess": {}})
+        bad = httpx.post(url, json=_request(_span(2), _span(3, endTimeUnixNano="later")))
+        assert bad.status_code == 400
+        assert bad.json()["error"] == ("resourceSpans[0].scopeSpans[0].spans[2].endTimeUnixNano: "
+                                       "not a time in nanoseconds: 'later'")
+        assert httpx.post(url, content=b"\x0a\x00", headers={"Content-Type": "application/x-protobuf"}).status_code == 415
+        assert httpx.post(url.replace("traces", "logs"), json={}).status_code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sum(w.n for w in store.windows("live")) == 2  # the bad request changed nothing

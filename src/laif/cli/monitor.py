@@ -22,6 +22,8 @@ from laif.monitor.canary import compare, worst_state
 from laif.monitor.intake import IntakeResult, ingest
 from laif.monitor.metrics import metrics_text
 from laif.monitor.plan import render_plan
+from laif.monitor.receiver import PATH as RECEIVER_PATH
+from laif.monitor.receiver import make_server
 from laif.monitor.report import render
 from laif.monitor.spec import EXAMPLE, MonitorSpec, load_monitor_spec
 from laif.monitor.store import CanaryRow, MonitorStore
@@ -207,6 +209,29 @@ def watch(
         if result.calls or done == 1:
             ev = _judge(store, loaded.name)
             err.print(f"{result.calls} new call(s); {_state_line(ev)}")
+
+
+@monitor_app.command("receive")
+def receive(
+    spec: Path | None = typer.Option(None, "--spec", help=SPEC_HELP),
+    stream: str | None = typer.Option(None, "--stream", help=STREAM_HELP),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(4318, "--port", min=1, max=65535, help="Port (4318 is OTLP/HTTP's)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Receive OpenTelemetry GenAI spans over OTLP/HTTP (POST /v1/traces, JSON) into the stream's windows."""
+    store = MonitorStore(db)
+    loaded = _spec(store, spec, stream)
+    try:
+        server = make_server(store, loaded, host, port)
+    except OSError as exc:
+        raise BadInput(f"--host {host} --port {port}: cannot listen ({exc.strerror})") from None
+    err.print(f"receiving OTLP/JSON spans on http://{host}:{server.server_address[1]}{RECEIVER_PATH} "
+              f"into stream {loaded.name}; Ctrl-C stops")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
 
 
 @monitor_app.command("metrics")

@@ -157,9 +157,9 @@ class IntakeResult:
 class _Intake:
     """The state of one intake between flushes."""
 
-    def __init__(self, store: MonitorStore, spec: MonitorSpec, path: Path) -> None:
+    def __init__(self, store: MonitorStore, spec: MonitorSpec, path: Path | None) -> None:
         self.store, self.spec, self.path = store, spec, path
-        self.key = str(path.resolve())
+        self.key = str(path.resolve()) if path is not None else None  # None: calls that came over HTTP
         self.dirty: dict[int, WindowSummary] = {}
         self.calls: list[CallRow] = []
         self.hasher = hashlib.sha256()
@@ -241,15 +241,25 @@ class _Intake:
             stream = s.get(StreamRow, self.spec.name)
             assert stream is not None
             stream.seen = self.seen
-            progress = s.scalars(select(IntakeRow).where(IntakeRow.stream == self.spec.name,
-                                                         IntakeRow.path == self.key)).first()
-            if progress is None:
-                progress = IntakeRow(stream=self.spec.name, path=self.key)
-                s.add(progress)
-            progress.lines, progress.bytes = self.line, self.offset
-            progress.prefix_sha256, progress.updated_at = self.hasher.hexdigest(), datetime.now(UTC)
+            if self.key is not None:
+                progress = s.scalars(select(IntakeRow).where(IntakeRow.stream == self.spec.name,
+                                                             IntakeRow.path == self.key)).first()
+                if progress is None:
+                    progress = IntakeRow(stream=self.spec.name, path=self.key)
+                    s.add(progress)
+                progress.lines, progress.bytes = self.line, self.offset
+                progress.prefix_sha256, progress.updated_at = self.hasher.hexdigest(), datetime.now(UTC)
         self.dirty.clear()
         self.calls.clear()
+
+
+def take(store: MonitorStore, spec: MonitorSpec, calls: list[Exchange]) -> None:
+    """Take in calls that came some other way than a file (OTLP over HTTP), in one transaction."""
+    intake = _Intake(store, spec, None)
+    intake.open_stream()
+    for x in calls:
+        intake.add(x)
+    intake.flush()
 
 
 def _calls(record: Any, form: str, spec: MonitorSpec) -> list[Exchange]:
