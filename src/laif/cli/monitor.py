@@ -38,7 +38,8 @@ SPEC_HELP = "Monitoring spec (YAML): windows, reference, identifiers, alert rule
 STREAM_HELP = "The stream's name (its stored spec is used; a new stream gets the defaults)."
 #: Changes of state printed after an intake (alerts first); all are in the history.
 SHOWN_CHANGES = 12
-FORMAT_HELP = "jsonl: one call per line; otlp: one OTLP/JSON request of GenAI spans per line (OpenTelemetry)."
+FORMAT_HELP = ("jsonl: one call per line; otlp: one OTLP/JSON request of GenAI spans per line (OpenTelemetry); "
+               "csv: a table of model inputs and outputs with a time column.")
 DB_HELP = "Database URL (default: LAIF_DB_URL, else SQLite under $LAIF_HOME)."
 
 

@@ -22,9 +22,11 @@ Nothing is lost and nothing is counted twice:
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +43,7 @@ from laif.monitor.store import CallRow, IntakeRow, MonitorStore, StreamRow, Wind
 from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse
 
 FLUSH_EVERY = 20_000
-FORMS = ("jsonl", "otlp")
+FORMS = ("jsonl", "otlp", "csv")
 STATUSES = ("ok", "error", "timeout")
 _FEEDBACK = {1: 1, -1: -1, 0: 0, "up": 1, "down": -1, "none": 0}
 
@@ -262,21 +264,55 @@ def take(store: MonitorStore, spec: MonitorSpec, calls: list[Exchange]) -> None:
     intake.flush()
 
 
-def _calls(record: Any, form: str, spec: MonitorSpec) -> list[Exchange]:
+Decoder = Callable[[bytes], list[Exchange]]
+
+
+def _json_decoder(form: str, spec: MonitorSpec) -> Decoder:
     if form == "otlp":
-        return otlp.exchanges(record)
-    return [parse_exchange(record, spec.identifiers, keep_ids=spec.keep != "none")]
+        return lambda raw: otlp.exchanges(json.loads(raw))
+    keep_ids = spec.keep != "none"
+    return lambda raw: [parse_exchange(json.loads(raw), spec.identifiers, keep_ids)]
+
+
+def _csv_decoder(path: Path) -> Decoder:
+    """Rows of a table of model inputs and outputs: a `time` column, every other column a feature
+    (a number where it reads as one, else a label; empty cells are left out). No prompt or answer."""
+    with path.open("r", encoding="utf-8", newline="") as fh:
+        first = fh.readline()
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    header = next(csv.reader([first], delimiter=delimiter), [])
+    if "time" not in header:
+        raise BadInput.at(str(path), 1, f"no 'time' column; the header has {', '.join(header) or 'nothing'}")
+    at = header.index("time")
+
+    def decode(raw: bytes) -> list[Exchange]:
+        cells = next(csv.reader([raw.decode("utf-8")], delimiter=delimiter))
+        if len(cells) != len(header):
+            raise _Bad(f"{len(cells)} cells for {len(header)} columns")
+        features: dict[str, float | str] = {}
+        for name, cell in zip(header, cells, strict=True):
+            if name != "time" and cell.strip():
+                try:
+                    number = float(cell)
+                    features[name] = number if math.isfinite(number) else cell
+                except ValueError:
+                    features[name] = cell
+        return [Exchange(time=_time(cells[at]), prompt="", answer=None, features=features, content=False)]
+
+    return decode
 
 
 def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "jsonl", whole_lines_only: bool = False,
            flush_every: int = FLUSH_EVERY) -> IntakeResult:
     """Take in `path` from where the last intake of it stopped. `form` is `jsonl` (one call per
-    line) or `otlp` (one OTLP/JSON request of GenAI spans per line). With `whole_lines_only` a
-    last line without its newline is left for later (it may still be being written)."""
+    line), `otlp` (one OTLP/JSON request of GenAI spans per line) or `csv` (a table with a `time`
+    column). With `whole_lines_only` a last line without its newline is left for later (it may
+    still be being written)."""
     if form not in FORMS:
         raise BadInput(f"--format {form!r}: one of {', '.join(FORMS)}")
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
+    decode = _csv_decoder(path) if form == "csv" else _json_decoder(form, spec)
     intake = _Intake(store, spec, path)
     intake.open_stream()
     result = IntakeResult(spec.name, path)
@@ -289,10 +325,11 @@ def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "j
             line_no = intake.line + 1
             if raw.strip():
                 try:
-                    calls = _calls(json.loads(raw), form, spec)
-                except (ValueError, UnicodeDecodeError) as exc:
+                    calls = [] if form == "csv" and line_no == 1 else decode(raw)  # the header
+                except (ValueError, UnicodeDecodeError, csv.Error) as exc:
                     intake.flush()
-                    message = str(exc) if isinstance(exc, _Bad | otlp.OtlpError) else f"not a JSON line ({exc})"
+                    what = "a CSV row" if form == "csv" else "a JSON line"
+                    message = str(exc) if isinstance(exc, _Bad | otlp.OtlpError) else f"not {what} ({exc})"
                     raise BadInput.at(str(path), line_no, message,
                                       hint=f"lines 1-{line_no - 1} are taken in; fix this line and run the same "
                                            "command to go on from it") from None
