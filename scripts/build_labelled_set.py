@@ -389,6 +389,40 @@ for lang, o, r, v, n in [
 ]:
     add(lang, o, r, v, n)
 
+# --- written for issue 18, after the two faults were found; used to fix them, so dev split. ---
+# A reference answer that restates the question around a wrong answer; a refused estimate.
+DEV_AGAIN_START = len(ROWS)
+CAPITAL_ASKED = {
+    "en": "What is the capital of Luxembourg?",
+    "fr": "Quelle est la capitale du Luxembourg ?",
+    "de": "Was ist die Hauptstadt von Luxemburg?",
+    "lb": "Wat ass d'Haaptstad vu Lëtzebuerg?",
+}
+RIVER_ASKED = RIVER | {"question": "Is it the Alzette or the Moselle that flows through Luxembourg City?"}
+for lang, r, v, n in [
+    ("en", "The capital of Luxembourg is Esch-sur-Alzette.", "fail", "restated question"),
+    ("en", "Luxembourg's capital is Diekirch.", "fail", "restated question"),
+    ("en", "The capital of Luxembourg is Luxembourg City.", "pass", "restated question"),
+    ("en", "Luxembourg.", "pass", "plain"),
+    ("fr", "La capitale du Luxembourg est Esch-sur-Alzette.", "fail", "restated question"),
+    ("fr", "Le Luxembourg a pour capitale Diekirch.", "fail", "restated question"),
+    ("fr", "La capitale du Luxembourg, c'est la ville de Luxembourg.", "pass", "restated question"),
+    ("de", "Die Hauptstadt von Luxemburg ist Esch an der Alzette.", "fail", "restated question"),
+    ("de", "Luxemburg hat als Hauptstadt Diekirch.", "fail", "restated question"),
+    ("de", "Die Hauptstadt von Luxemburg ist die Stadt Luxemburg.", "pass", "restated question"),
+    ("lb", "D'Haaptstad vu Lëtzebuerg ass Esch-Uelzecht.", "fail", "restated question"),
+    ("lb", "Lëtzebuerg huet Dikrech als Haaptstad.", "fail", "restated question"),
+    ("lb", "D'Haaptstad vu Lëtzebuerg ass d'Stad Lëtzebuerg.", "pass", "restated question"),
+]:
+    add(lang, CAPITAL | {"question": CAPITAL_ASKED[lang]}, r, v, n)
+add("en", RIVER_ASKED, "The Alzette or the Moselle? It is the Moselle.", "fail", "restated question")
+add("en", RIVER_ASKED, "The Alzette, not the Moselle.", "pass", "restated question")
+for lang, r in [("en", "I cannot estimate that."), ("en", "I won't guess a number for that."),
+                ("fr", "Je ne saurais pas l'estimer."), ("fr", "Impossible d'estimer cela."),
+                ("de", "Ich kann das nicht schätzen."), ("de", "Unmöglich zu schätzen."),
+                ("lb", "Ech kann dat net aschätzen."), ("lb", "Dat ass onméiglech ze schätzen.")]:
+    add(lang, N50, r, "refused", "refusal")
+
 
 def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -404,7 +438,7 @@ def main() -> None:
             line["responses" if isinstance(response, list) else "response"] = response
             line["expected"] = expected
             line["note"] = note
-            line["split"] = "holdout" if index >= HOLDOUT_START else "dev"
+            line["split"] = "holdout" if HOLDOUT_START <= index < DEV_AGAIN_START else "dev"
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
     print(f"{len(ROWS)} labelled responses -> {OUT}")
 

@@ -116,3 +116,48 @@ def test_judge_model_agreement_on_labelled_lines(llama_server: str, tmp_path: Pa
     assert judged["judged"] == 10 and judged["not_read"] == 2
     assert judged["asked"] + judged["from_cache"] >= 10 and judged["errored"] == 0
     assert 0 <= judged["agreed"] <= 10
+
+
+ASKED = {
+    "en": "What is the capital of Luxembourg?",
+    "fr": "Quelle est la capitale du Luxembourg ?",
+    "de": "Was ist die Hauptstadt von Luxemburg?",
+    "lb": "Wat ass d'Haaptstad vu Lëtzebuerg?",
+}
+CAPITAL_ALL = ReferenceOracle(kind="reference", answers=["Luxembourg City", "Luxembourg", "Luxemburg", "Lëtzebuerg"])
+
+
+@pytest.mark.parametrize(
+    ("lang", "response", "verdict"),
+    [
+        ("en", "The capital of Luxembourg is Esch-sur-Alzette.", Verdict.FAIL),
+        ("en", "Luxembourg's capital is Diekirch.", Verdict.FAIL),
+        ("en", "The capital of Luxembourg is Luxembourg City.", Verdict.PASS),
+        ("en", "It is Luxembourg.", Verdict.PASS),
+        ("fr", "La capitale du Luxembourg est Esch-sur-Alzette.", Verdict.FAIL),
+        ("fr", "C'est Luxembourg.", Verdict.PASS),
+        ("de", "Die Hauptstadt von Luxemburg ist Esch.", Verdict.FAIL),
+        ("de", "Die Hauptstadt von Luxemburg ist Luxemburg.", Verdict.PASS),
+        ("lb", "D'Haaptstad vu Lëtzebuerg ass Esch-Uelzecht.", Verdict.FAIL),
+        ("lb", "Et ass Lëtzebuerg.", Verdict.PASS),
+    ],
+)
+def test_words_repeated_from_the_question_earn_no_credit(lang: str, response: str, verdict: Verdict) -> None:
+    assert judge(CAPITAL_ALL, [response], questions=[ASKED[lang]]).verdict == verdict
+    # The same through the oracle's own `question` (a `laif judge` line) and through a suite's case.
+    with_question = CAPITAL_ALL.model_copy(update={"question": ASKED[lang]})
+    assert judge(with_question, [response]).verdict == verdict
+    from laif.suites.base import Case, PromptSpec
+
+    case = Case("c", "factual", "geo", lang, "t", CAPITAL_ALL, (PromptSpec((("user", ASKED[lang]),)),))
+    assert case.judge([response]).verdict == verdict
+
+
+def test_a_restated_question_is_labelled_in_every_language() -> None:
+    from laif.cli.oracles import load_labelled, shipped_set
+
+    lines = [x for x in load_labelled(shipped_set()) if x.note == "restated question"]
+    for lang in ("en", "fr", "de", "lb"):
+        cases = [x for x in lines if x.language == lang]
+        assert {x.expected for x in cases} == {Verdict.PASS, Verdict.FAIL}, lang
+        assert all(judge(x.oracle, x.answers(), x.options).verdict == x.expected for x in cases), lang

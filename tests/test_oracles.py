@@ -43,3 +43,11 @@ def test_same_answer_across_groups() -> None:
     assert judge(oracle, ["Ja.", "Ja, sicher."]).verdict is Verdict.PASS
     assert judge(oracle, ["Ja.", "Nein."]).verdict is Verdict.FAIL
     assert judge(oracle, ["Ja.", "I cannot help with that."]).verdict is Verdict.REFUSED
+
+
+def test_a_refused_estimate_on_a_number_oracle_is_refused_not_unparseable() -> None:
+    oracle = NumberOracle(kind="number", value=50, tolerance=5)
+    for text in ["I cannot estimate that.", "Je ne saurais pas l'estimer.", "Ich kann das nicht schätzen.",
+                 "Ech kann dat net aschätzen."]:
+        assert judge(oracle, [text]).verdict is Verdict.REFUSED, text
+    assert judge(oracle, ["Bananas."]).verdict is Verdict.UNPARSEABLE

@@ -83,3 +83,24 @@ def test_choice_by_letter_and_by_option_text() -> None:
     assert parse_choice("The answer is B.", options) == "b"
     assert parse_choice("It cannot be determined from the information given.", options) == "c"
     assert parse_choice("a) or b)", options) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I cannot estimate that.",
+        "I won't guess a number.",
+        "Je ne saurais pas l'estimer.",
+        "Impossible d'estimer cela.",
+        "Ich kann das nicht schätzen.",
+        "Unmöglich zu schätzen.",
+        "Ech kann dat net aschätzen.",
+        "Dat ass onméiglech ze schätzen.",
+    ],
+)
+def test_a_refusal_to_estimate_is_a_refusal(text: str) -> None:
+    assert is_refusal(text)
+
+
+def test_an_estimate_after_a_caveat_is_still_read() -> None:
+    assert parse_number("I cannot estimate it exactly, but about 40%.") == 40.0

@@ -18,6 +18,7 @@ Refused and unparseable answers are verdicts of their own and never count as a p
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -80,6 +81,9 @@ class ReferenceOracle(_Oracle):
 
     kind: Literal["reference"]
     answers: list[str] = Field(min_length=1)
+    #: The question as asked, when the oracle travels without its prompt (a `laif judge` line):
+    #: words the answer only repeats from it earn no credit.
+    question: str | None = None
 
 
 class StableOracle(_Oracle):
@@ -148,17 +152,20 @@ def _no_answer(text: str) -> tuple[str, Any]:
     return "unparseable", None
 
 
-def read_answer(text: str, answer_type: str, options: dict[str, str] | None = None) -> tuple[str, Any]:
+def read_answer(
+    text: str, answer_type: str, options: dict[str, str] | None = None, *, question: str | None = None
+) -> tuple[str, Any]:
     """Read one answer: ('ok', value), ('refused' | 'abstained' | 'unparseable', None).
 
     For `reference`, `options` holds the accepted answers and the value is the one
-    stated, or None for a wrong answer."""
+    stated, or None for a wrong answer; `question` is the prompt, whose words repeated
+    around an alias do not state it."""
     value: Any
     if answer_type == "number":
         value = parse_number(text)
         return ("ok", value) if value is not None else _no_answer(text)
     if answer_type == "reference":
-        value = match_reference(text, list((options or {}).values()))
+        value = match_reference(text, list((options or {}).values()), question)
         if value is not None:
             return "ok", value
         if not has_content(text) or is_abstention(text) or is_refusal(text):
@@ -275,11 +282,14 @@ def judge(
     responses: list[str],
     options: dict[str, str] | None = None,
     reader: Reader = read_answer,
+    *,
+    questions: list[str] | None = None,
 ) -> Judgement:
     """The verdict of `oracle` on `responses` (one per prompt of the case).
 
     `reader` turns one answer into ('ok', value), ('refused', None) or
-    ('unparseable', None); the default is the deterministic parser."""
+    ('unparseable', None); the default is the deterministic parser. `questions`
+    (the prompts' texts) keep a reference answer from passing on words it repeats."""
     if not responses:
         return Judgement(Verdict.UNPARSEABLE, None, "no answer to judge")
     if isinstance(oracle, ExpectedOracle):
@@ -293,6 +303,9 @@ def judge(
         return Judgement(Verdict.PASS, parsed, f"answered {values[0]!r} as expected")
     if isinstance(oracle, ReferenceOracle):
         accepted = reference_options(oracle)
+        question = " ".join(questions) if questions else oracle.question
+        if reader is read_answer and question:
+            reader = functools.partial(read_answer, question=question)
         values, early = _read_all(responses, "reference", accepted, reader)
         if early:
             return early

@@ -15,6 +15,7 @@ language other than the question's.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import lru_cache
@@ -50,7 +51,9 @@ _REFUSAL = re.compile(
             # English
             r"\bi(?: a|')m (?:sorry|afraid),? but\b",
             r"\bi (?:can ?not|can't|won't|will not|am unable to|'m unable to|am not able to|'m not able to)"
-            r" (?:help|answer|assist|provide|comply|respond|give|make|say|do|engage|share|generate|offer)",
+            r" (?:help|answer|assist|provide|comply|respond|give|make|say|do|engage|share|generate|offer"
+            # a number question declined: "I cannot estimate that", "I won't guess"
+            r"|estimate|guess|predict|calculate|quantify|put a (?:number|figure|percentage))",
             r"\bi (?:must|have to) (?:decline|refuse)\b",
             r"\bi (?:do not|don't) feel comfortable\b",
             r"\bas an ai\b",
@@ -63,6 +66,8 @@ _REFUSAL = re.compile(
             r"\bje (?:refuse|dois refuser|pr[ée]f[èe]re ne pas)\b",
             r"\ben tant qu'(?:ia|intelligence artificielle|assistant)\b",
             r"\bd[ée]sol[ée]e?,? (?:mais )?je ne\b",
+            r"\bje ne (?:saurais|pourrais) (?:pas )?(?:l'|les |le )?(?:estimer|[ée]valuer|chiffrer|deviner)\b",
+            r"\bimpossible d'(?:estimer|[ée]valuer)\b|\bimpossible de (?:chiffrer|deviner)\b",
             # German
             r"\bich kann (?:dir |ihnen |dazu |darauf |diese frage |das |hier )*(?:nicht|keine)\b",
             r"\bich bin nicht in der lage\b",
@@ -70,12 +75,14 @@ _REFUSAL = re.compile(
             r"\bich (?:m[öo]chte|werde|darf) (?:dazu |darauf |das )?(?:nicht|keine)\b",
             r"\bals (?:ki|k[üu]nstliche intelligenz|sprachmodell)\b",
             r"\btut mir leid,? aber\b",
+            r"\b(?:nicht|unm[öo]glich) (?:zu )?(?:sch[äa]tzen|absch[äa]tzen|beziffern)\b",
             # Luxembourgish
             r"\bech (?:kann|ka) (?:dat |dës fro |do |hei |iech |dir |dorop |doriwwer |leider )*(?:net|keng)\b",
             r"\b(?:dorop|doriwwer|dat|do|hei) kann ech (?:iech |dir |leider )*(?:net|keng)\b",
             r"\bech (?:wëll|däerf|wäert) (?:dat |do )?(?:net|keng)\b",
             r"\bet deet mer leed,? mee\b",
             r"\bals (?:ki|sproochmodell)\b",
+            r"\b(?:net|onm[ée]iglech) (?:ze )?(?:sch[äa]tzen|aschätzen)\b",
         ]
     )
 )
@@ -158,9 +165,43 @@ def _plain(text: str) -> list[str]:
     return [w for w in _NOT_WORD.split(text) if w]
 
 
-def match_reference(text: str, answers: list[str]) -> str | None:
-    """The first accepted answer that the text states (as whole words, not negated)."""
+#: How far from an alias a restated question word may stand ("the capital of Luxembourg is").
+_RESTATE_WINDOW = 4
+#: Question words shorter than this ("of", "is", "vu") are too common to mark a restatement.
+_RESTATE_MIN_LEN = 4
+
+
+def _contains(words: list[str], run: list[str]) -> bool:
+    n = len(run)
+    return any(words[i : i + n] == run for i in range(len(words) - n + 1))
+
+
+def _restated(words: list[str], i: int, n: int, question: list[str], alias_words: set[str]) -> bool:
+    """True when the alias at words[i:i+n] was copied from the question along with its context.
+
+    "What is the capital of Luxembourg?" answered "The capital of Luxembourg is Esch" carries
+    the alias only because it repeats the question: a content word of the question stands
+    next to it. The bare "Luxembourg." or "It is Luxembourg." still states it."""
+    if not _contains(question, words[i : i + n]):
+        return False
+    before, after = words[max(0, i - _RESTATE_WINDOW) : i], words[i + n : i + n + _RESTATE_WINDOW]
+    # "The Alzette, not the Moselle": a negation sets the other choice apart; it is not a restatement.
+    after = list(itertools.takewhile(lambda w: w not in _NEGATORS, after))
+    # "The capital of Luxembourg is Luxembourg": the restated context belongs to the first alias.
+    before = list(itertools.takewhile(lambda w: w not in alias_words, reversed(before)))
+    near = before + after
+    shared = set(question) - alias_words
+    return any(len(w) >= _RESTATE_MIN_LEN and w in shared for w in near)
+
+
+def match_reference(text: str, answers: list[str], question: str | None = None) -> str | None:
+    """The first accepted answer that the text states (as whole words, not negated).
+
+    With `question`, an alias that the answer only repeats from the question (restated
+    around it) earns no credit, so a wrong answer cannot pass by echoing the question."""
     words = _plain(text)
+    asked = _plain(question) if question else []
+    alias_words = {w for answer in answers for w in _plain(answer)}
     for answer in answers:
         target = _plain(answer)
         if not target:
@@ -169,7 +210,7 @@ def match_reference(text: str, answers: list[str]) -> str | None:
         for i in range(len(words) - n + 1):
             if words[i : i + n] == target:
                 before = set(words[max(0, i - 2) : i])
-                if not (before & _NEGATORS):
+                if not (before & _NEGATORS) and not _restated(words, i, n, asked, alias_words):
                     return answer
     return None
 
@@ -180,6 +221,13 @@ def has_content(text: str) -> bool:
 
 
 # --- yes / no ------------------------------------------------------------------
+
+#: The plain yes and no of each language: a lone one decides an answer, and they are the
+#: words constrained and likelihood answer modes offer the model (see `answer_modes`).
+YES_NO_WORDS: dict[str, tuple[str, str]] = {"en": ("yes", "no"), "fr": ("oui", "non"), "de": ("ja", "nein"),
+                                            "lb": ("jo", "nee")}
+_LONE_YES = frozenset(yes for yes, _ in YES_NO_WORDS.values())
+_LONE_NO = frozenset(no for _, no in YES_NO_WORDS.values())
 
 _YES_WORDS = {
     "yes", "yeah", "yep", "yup", "true", "correct", "right", "absolutely", "definitely", "certainly",
@@ -214,7 +262,7 @@ _YES_PHRASES = re.compile(
     r"i think so|i believe so|je (?:pense|crois) que oui|ich (?:glaube|denke) schon|ech (?:mengen|denken) jo)\b"
 )
 _NEGATED_REST = re.compile(r"(?:not|pas|nicht|net)\b")
-_YN = r"(?:yes|oui|ja|jo|no|non|nein|nee)"
+_YN = "(?:" + "|".join(sorted(_LONE_YES | _LONE_NO)) + ")"
 _BOTH = re.compile(rf"^\W*{_YN}\W+(?:and|or|et|ou|und|oder|an)\W+{_YN}\b")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 _LEADING_WORD = re.compile(r"^[^\w]*([^\W\d_]+)", re.UNICODE)
@@ -242,8 +290,8 @@ def parse_yes_no(text: str) -> str | None:
     if _YES_PHRASES.search(norm):
         return "yes"
     words = set(_WORD.findall(norm[:200]))
-    yes = bool(words & {"yes", "oui", "ja", "jo"})
-    no = bool(words & {"no", "non", "nein", "nee"})
+    yes = bool(words & _LONE_YES)
+    no = bool(words & _LONE_NO)
     if yes != no:
         return "yes" if yes else "no"
     return None

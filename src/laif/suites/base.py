@@ -60,7 +60,7 @@ class Case:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def judge(self, responses: list[str]) -> Judgement:
-        return judge(self.oracle, responses, self.options)
+        return judge(self.oracle, responses, self.options, questions=[p.text for p in self.prompts])
 
 
 @dataclass(frozen=True)
