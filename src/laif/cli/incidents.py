@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from laif.cli._common import err, out, write_atomic
@@ -49,7 +50,7 @@ def _print(info: dict[str, Any], as_json: bool) -> None:
         typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
         return
     d = info["deadline"]
-    out.print(f"{info['id']} [{info['status']}] {info['title']}")
+    out.print(escape(f"{info['id']} [{info['status']}] {info['title']}"))
     out.print(f"  {info['category_text']}{' — widespread infringement' if info['widespread'] else ''}")
     causal = info["causal_link_at"] or "not yet established"
     out.print(f"  occurred {info['occurred_at']}, aware {info['aware_at']}, causal link {causal}")
@@ -118,7 +119,7 @@ def list_command(
     for col in ("Id", "Status", "Title", "Category", "Aware", "Report due", "Reports"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["id"], r["status"], r["title"], r["category"] + (" (widespread)" if r["widespread"] else ""),
+        table.add_row(r["id"], r["status"], escape(r["title"]), r["category"] + (" (widespread)" if r["widespread"] else ""),
                       r["aware_at"][:16], f"{r['deadline']['due'][:16]} ({r['deadline']['rule']})",
                       ", ".join(f"{x['kind']} v{x['version']}" for x in r["reports"]) or "none")
     out.print(table)

@@ -110,7 +110,7 @@ def init(output: Path = typer.Option(Path("monitor.yaml"), "--out", "-o", help="
 
 @monitor_app.command("ingest")
 def ingest_command(
-    files: list[Path] = typer.Argument(..., help="JSONL files of calls, one JSON object per line."),
+    files: list[Path] = typer.Argument(..., help="Log files: JSONL calls, OTLP/JSON spans or a CSV table (see --format)."),
     spec: Path | None = typer.Option(None, "--spec", help=SPEC_HELP),
     stream: str | None = typer.Option(None, "--stream", help=STREAM_HELP),
     form: str = typer.Option("jsonl", "--format", help=FORMAT_HELP),
