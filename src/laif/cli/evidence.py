@@ -28,6 +28,23 @@ def _json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
+def _monitoring_files(streams: list[str], db: str | None) -> dict[str, bytes]:
+    """Each stream's monitoring record (Art. 72) and its incidents (Art. 73), under monitoring/ and incidents/."""
+    if not streams:
+        return {}
+    from laif.monitor.bundle import monitoring_files
+    from laif.monitor.store import MonitorStore
+
+    store = MonitorStore(db)
+    for stream in streams:
+        store.stream(stream)  # BadInput naming an unknown stream
+    files: dict[str, bytes] = {}
+    for stream in streams:
+        files.update(monitoring_files(store, stream))
+    err.print(f"monitoring: {', '.join(streams)} (windows, alerts, canaries, incidents, report, plan)")
+    return files
+
+
 @evidence_app.command("build")
 def build_command(
     run_ids: list[str] = typer.Argument(..., help="Run ids (laif leaderboard and laif sandbox run print them)."),
@@ -40,12 +57,17 @@ def build_command(
     catalogue: Path | None = typer.Option(None, "--catalogue", help="An edited copy of the obligations catalogue."),
     system: Path | None = typer.Option(None, "--system", help="System description (YAML) for the drafts."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Render the four reports as PDF too."),
+    monitoring: list[str] = typer.Option([], "--monitoring", help="A monitored stream (laif monitor ingest) whose "
+                                         "windows, alerts, canaries, incidents, report and Art. 72 plan go in too; "
+                                         "repeat for several."),
     db: str | None = typer.Option(None, "--db", help="Database URL."),
 ) -> None:
     """Bundle runs, verdicts per obligation, controls, exports (OSCAL, CycloneDX), drafts and four reports,
     with a signed manifest of their SHA-256."""
-    files: dict[str, bytes] = {}
     about: dict[str, Any] = {"runs": []}
+    files = _monitoring_files(monitoring, db)  # first: an unknown stream is refused before any work
+    if monitoring:
+        about["monitoring"] = list(monitoring)
     if answers is None and risk is None:
         results = collect_results(Store(db), run_ids)
         err.print("[dim]no --qualification or --risk: bundling the runs only (no obligations, exports, drafts or "
