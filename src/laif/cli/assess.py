@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from laif.cli._common import comma_list, err, leaderboard_table, out, write_atomic
 from laif.models import EndpointOptions, GenerationParams, open_model
 from laif.reports import leaderboard_row, render_run_report, run_results
+from laif.sandbox.answer_modes import answer_modes, check_answer_mode
 from laif.sandbox.runner import Runner, RunOutcome, RunSettings
 from laif.sandbox.stats import mean_of
 from laif.store import RunRow, Store
@@ -83,6 +85,28 @@ def _report_judge(run: RunRow) -> None:
         )
 
 
+def _report_compliance(run: RunRow) -> None:
+    compliance = (run.summary or {}).get("format_compliance") or {}
+    if compliance:
+        shares = ", ".join(
+            f"{lang} {c['share'] * 100:.0f}% ({c['read']}/{c['answers']})"
+            for lang, c in compliance.items() if c["share"] is not None
+        )
+        err.print(f"format compliance (closed answers the parser could read): {shares}")
+
+
+def _check_modes(model: str, endpoint: EndpointOptions, modes: list[str]) -> None:
+    """Refuse a mode the model cannot answer in before any run starts."""
+    if modes == ["free"]:
+        return
+    adapter = open_model(model, endpoint)
+    try:
+        for mode in modes:
+            check_answer_mode(adapter, mode)
+    finally:
+        asyncio.run(adapter.aclose())
+
+
 def run_suites(
     model: str, names: list[str], settings: RunSettings, endpoint: EndpointOptions, db: str | None, out_dir: Path,
     quiet: bool = False, show: bool = True, judge_model: str | None = None,
@@ -109,14 +133,16 @@ def run_suites(
             + (f", [red]{outcome.errored} unreadable[/red]" if outcome.errored else "")
         )
         _report_judge(run)
+        _report_compliance(run)
         where = out_dir if len(suites) == 1 else out_dir / name
         results = run_results(store, run.id)
         write_atomic(where / "results.json", json.dumps(results, ensure_ascii=False, indent=1))
         write_atomic(where / "report.html", render_run_report(results))
         row = leaderboard_row(run) | {"suite": name}
         rows.append(row | {"scores": run.summary, "run_id": run.id})
+        mode = "" if settings.answer_mode == "free" else f" ({settings.answer_mode} answers)"
         if show:
-            out.print(leaderboard_table([row], list(the_suite.categories), f"{name}: {run.model_name}"))
+            out.print(leaderboard_table([row], list(the_suite.categories), f"{name}: {run.model_name}{mode}"))
         err.print(f"report: {where / 'report.html'}   results: {where / 'results.json'}")
     return rows
 
@@ -147,6 +173,11 @@ def assess(
     ),
     judge_api_key_env: str | None = typer.Option(None, "--judge-api-key-env", help="Variable holding the judge's API key."),
     fresh: bool = typer.Option(False, "--fresh", help="Start a new run instead of resuming an unfinished one."),
+    answer_mode: str = typer.Option(
+        "free", "--answer-mode",
+        help="free (the model writes, the parser reads), constrained (only the allowed answers can be generated) "
+        "or likelihood (the most probable allowed answer); several, comma-separated, run as sibling runs.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the leaderboard row(s) as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -167,10 +198,27 @@ def assess(
         request_template=request_template, response_path=response_path,
     )
     judge_endpoint = EndpointOptions(api_key_env=judge_api_key_env, timeout=timeout, max_concurrency=concurrency)
-    rows = run_suites(model, names, settings, endpoint, db, out_dir, quiet=quiet, show=not as_json,
-                      judge_model=judge_model, judge_endpoint=judge_endpoint)
+    modes = answer_modes(answer_mode)
+    _check_modes(model, endpoint, modes)
+    rows = []
+    for mode in modes:
+        if len(modes) > 1:
+            err.print(f"[bold]answer mode {mode}[/bold] ({modes.index(mode) + 1} of {len(modes)})")
+        rows += [
+            row | {"answer_mode": mode}
+            for row in run_suites(
+                model, names, dataclasses.replace(settings, answer_mode=mode), endpoint, db,
+                out_dir if len(modes) == 1 else out_dir / mode, quiet=quiet, show=not as_json,
+                judge_model=judge_model, judge_endpoint=judge_endpoint,
+            )
+        ]
     if as_json:
         typer.echo(json.dumps(rows[0] if len(rows) == 1 else rows, ensure_ascii=False, indent=2))
+    elif len(modes) > 1:
+        side = [r | {"model": f"{r['model']} ({r['answer_mode']})"} for r in rows]
+        for name in names:
+            the_rows = [r for r in side if r["suite"] == name]
+            out.print(leaderboard_table(the_rows, list(the_rows[0]["categories"]), f"{name}: answer modes side by side"))
     elif len(rows) > 1:
         overview = [{"model": rows[0]["model"], "categories": {r["suite"]: r["mean"] for r in rows},
                      "mean": mean_of(r["mean"] for r in rows), "intervals": {}}]

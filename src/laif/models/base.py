@@ -78,10 +78,32 @@ class ModelAdapter(Protocol):
     async def aclose(self) -> None: ...
 
 
-def cache_key(identity: ModelIdentity, params: GenerationParams, messages: list[Message]) -> str:
-    """Content address of one question to one model under given parameters."""
+@runtime_checkable
+class ConstrainedAdapter(Protocol):
+    """A model that can generate under a GBNF grammar (`--answer-mode constrained`)."""
+
+    async def complete_constrained(self, messages: list[Message], params: GenerationParams, grammar: str) -> Completion: ...
+
+
+@runtime_checkable
+class ScoringAdapter(Protocol):
+    """A model that can score given answers by log-probability (`--answer-mode likelihood`)."""
+
+    async def score_answers(self, messages: list[Message], answers: list[str]) -> list[float]: ...
+
+
+def cache_key(
+    identity: ModelIdentity, params: GenerationParams, messages: list[Message], answering: dict[str, Any] | None = None
+) -> str:
+    """Content address of one question to one model under given parameters.
+
+    `answering` (the answer mode and its allowed answers) is left out for free answers,
+    so that the keys of every answer stored before answer modes existed stay valid."""
+    request: dict[str, Any] = {"model": identity.key, "params": params.as_dict(), "messages": messages}
+    if answering:
+        request["answering"] = answering
     payload = json.dumps(
-        {"model": identity.key, "params": params.as_dict(), "messages": messages},
+        request,
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),

@@ -107,6 +107,8 @@ class LlamaCppModel:
 
     max_concurrency = 1
     queues_requests = True
+    #: In process, llama.cpp can generate under a grammar and score given answers.
+    answer_modes = ("free", "constrained", "likelihood")
 
     def __init__(self, path: str, *, n_ctx: int = 2048, threads: int | None = None) -> None:
         self.path = embedded_model_path() if path in ("", "embedded") else Path(path).expanduser()
@@ -202,24 +204,40 @@ class LlamaCppModel:
             )
         return self._identity
 
-    def _complete_sync(self, messages: list[Message], params: GenerationParams) -> Completion:
+    def _request_sync(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             # A worker that died between answers is reported, never silently replaced: a
             # build that crashes once crashes again.
             proc = self._proc if self._proc is not None else self._start()
             assert proc.stdin is not None
             try:
-                proc.stdin.write(json.dumps({"messages": messages, "params": params.as_dict()}, ensure_ascii=False) + "\n")
+                proc.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
                 proc.stdin.flush()
             except BrokenPipeError:
                 pass  # the worker is gone; reading says how
             reply = self._receive(proc, "answering")
         if "error" in reply:
             raise BadResponse(f"llama.cpp: {reply['error']}")
+        return reply
+
+    async def _completion(self, request: dict[str, Any]) -> Completion:
+        reply = await asyncio.to_thread(self._request_sync, request)
         return Completion(text=str(reply["text"]).strip(), tokens=reply.get("tokens"))
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
-        return await asyncio.to_thread(self._complete_sync, messages, params)
+        return await self._completion({"messages": messages, "params": params.as_dict()})
+
+    async def complete_constrained(self, messages: list[Message], params: GenerationParams, grammar: str) -> Completion:
+        """An answer generated under `grammar` (GBNF): only what it admits can come out."""
+        return await self._completion({"messages": messages, "params": params.as_dict(), "grammar": grammar})
+
+    async def score_answers(self, messages: list[Message], answers: list[str]) -> list[float]:
+        """The log-probability of each answer as the start of the reply to the prompt."""
+        reply = await asyncio.to_thread(self._request_sync, {"messages": messages, "score": answers})
+        scores = reply.get("logprobs")
+        if not isinstance(scores, list) or len(scores) != len(answers):
+            raise BadResponse(f"llama.cpp: {len(answers)} answers scored as {scores!r}")
+        return [float(x) for x in scores]
 
     def _close_sync(self) -> None:
         with self._lock:  # after the answer in flight, if any

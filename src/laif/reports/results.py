@@ -106,6 +106,7 @@ def leaderboard_row(run: RunRow) -> dict[str, Any]:
         "categories": {k: v.get("score") for k, v in categories.items()},
         "intervals": {k: [v.get("low"), v.get("high")] for k, v in categories.items()},
         "mean": summary.get("mean"),
+        "answer_mode": summary.get("answer_mode", "free"),
     }
 
 
@@ -113,7 +114,8 @@ def leaderboard_rows(store: Store, suite: str = "bias") -> list[dict[str, Any]]:
     """One row per model: its latest complete run of `suite`, best mean first."""
     latest: dict[str, Any] = {}
     for run in store.runs(suite=suite):
-        latest[run.model_key] = run
+        if (run.summary or {}).get("answer_mode", "free") == "free":  # constrained and likelihood runs are siblings
+            latest[run.model_key] = run
     rows = [leaderboard_row(run) for run in latest.values()]
     rows.sort(key=lambda r: -(r["mean"] if r["mean"] is not None else -1))
     return rows
@@ -124,6 +126,8 @@ def overview_rows(store: Store) -> tuple[list[str], list[dict[str, Any]]]:
     latest: dict[tuple[str, str], RunRow] = {}
     models: dict[str, str] = {}
     for run in store.runs():
+        if (run.summary or {}).get("answer_mode", "free") != "free":
+            continue  # sibling runs in another answer mode are not the model's headline
         latest[(run.model_key, run.suite)] = run
         models[run.model_key] = run.model_name
     suites = sorted({suite for _, suite in latest})

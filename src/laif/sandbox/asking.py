@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from laif.errors import ModelUnreachable
-from laif.models.base import BadResponse, GenerationParams, Message, ModelAdapter, TransientModelError
+from laif.models.base import BadResponse, Completion, GenerationParams, Message, ModelAdapter, TransientModelError
 from laif.sandbox.limiter import AdaptiveLimiter
 
 T = TypeVar("T")
+#: One request to a model: its usual `complete`, or generation under a grammar, or scoring.
+Call = Callable[[list[Message], GenerationParams], Awaitable[Completion]]
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,15 @@ class RunSettings:
     shard: tuple[int, int] | None = None
     #: Create (or find) the run and stop: shards then resume it, so they all share one run.
     prepare_only: bool = False
+    #: free, constrained or likelihood (see `answer_modes`).
+    answer_mode: str = "free"
 
 
 async def ask(
-    model: ModelAdapter, messages: list[Message], s: RunSettings, limiter: AdaptiveLimiter
+    model: ModelAdapter, messages: list[Message], s: RunSettings, limiter: AdaptiveLimiter, call: Call | None = None
 ) -> tuple[str | None, str | None, int, float]:
-    """Ask once, retrying as `s` says: (response, error, attempts, latency).
+    """Ask once, retrying as `s` says: (response, error, attempts, latency). `call` replaces
+    `model.complete` (an answer mode other than free).
 
     Raises ModelUnreachable when the retries run out on transient errors; a
     response that stays unreadable comes back as an error string instead."""
@@ -55,7 +60,7 @@ async def ask(
         throttled = False
         latency: float | None = None
         try:
-            completion = await asyncio.wait_for(model.complete(messages, s.params), timeout=s.request_timeout)
+            completion = await asyncio.wait_for((call or model.complete)(messages, s.params), timeout=s.request_timeout)
             latency = time.perf_counter() - started
             return completion.text, None, attempt + 1, latency
         except TimeoutError:

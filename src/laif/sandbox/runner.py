@@ -27,10 +27,11 @@ from laif.models.base import (
     ModelIdentity,
     cache_key,
 )
+from laif.sandbox.answer_modes import Allowed, call_for, check_answer_mode, closed_answer_type, for_case, read_likelihood
 from laif.sandbox.asking import RunSettings, ask, drain
 from laif.sandbox.judge_model import JudgeItem, JudgeModel, JudgeSummary, judge_reads
 from laif.sandbox.limiter import AdaptiveLimiter
-from laif.sandbox.oracles import Verdict
+from laif.sandbox.oracles import Verdict, read_answer
 from laif.sandbox.scoring import DECIDED, Scores, score_verdicts
 from laif.store import ExchangeRow, JudgeRow, RunRow, Store, VerdictRow
 from laif.suites.base import Case, CaseRecord, PromptSpec, Suite
@@ -64,18 +65,18 @@ def _environment() -> dict[str, Any]:
 
 def spec_hash(suite: Suite, identity: ModelIdentity, settings: RunSettings) -> str:
     """What makes two runs the same assessment (and so resumable into each other)."""
-    raw = json.dumps(
-        {
-            "suite": suite.name,
-            "library": suite.library_hash(),
-            "languages": list(settings.languages),
-            "limit": settings.limit,
-            "seed": settings.seed,
-            "model": identity.key,
-            "params": settings.params.as_dict(),
-        },
-        sort_keys=True,
-    )
+    spec: dict[str, Any] = {
+        "suite": suite.name,
+        "library": suite.library_hash(),
+        "languages": list(settings.languages),
+        "limit": settings.limit,
+        "seed": settings.seed,
+        "model": identity.key,
+        "params": settings.params.as_dict(),
+    }
+    if settings.answer_mode != "free":  # free runs keep the hash they had before answer modes
+        spec["answer_mode"] = settings.answer_mode
+    raw = json.dumps(spec, sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -84,6 +85,28 @@ class _Work:
     prompt: PromptSpec
     case: Case
     key: str
+    #: The answers the mode allows; None when the prompt is asked free.
+    allowed: Allowed | None = None
+
+
+def _format_compliance(cases: list[Case], responses: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Per language: how many answers to closed questions (yes/no, an option, a number) the parser could read."""
+    tally: dict[str, list[int]] = {}
+    for case in cases:
+        answer_type = closed_answer_type(case.oracle, case.options)
+        if answer_type is None:
+            continue
+        for prompt in case.prompts:
+            text = responses.get(prompt.prompt_id)
+            if text is None:
+                continue
+            counts = tally.setdefault(case.language, [0, 0])
+            counts[0] += read_answer(text, answer_type, case.options)[0] != "unparseable"
+            counts[1] += 1
+    return {
+        lang: {"read": read, "answers": total, "share": round(read / total, 4) if total else None}
+        for lang, (read, total) in sorted(tally.items())
+    }
 
 
 class Runner:
@@ -122,6 +145,7 @@ class Runner:
 
     async def run(self, progress: Progress | None = None) -> RunOutcome:
         s = self.settings
+        check_answer_mode(self.model, s.answer_mode)
         identity = await self.model.identity()
         judge_model = None
         if self.judge is not None:
@@ -131,9 +155,12 @@ class Runner:
         cases = self.suite.cases(list(s.languages), s.limit, s.seed)
         work: dict[str, _Work] = {}
         for case in cases:
+            allowed = for_case(s.answer_mode, case.oracle, case.options, case.language)
+            answering = {"mode": s.answer_mode} | allowed.as_key() if allowed is not None else None
             for prompt in case.prompts:
                 work.setdefault(
-                    prompt.prompt_id, _Work(prompt, case, cache_key(identity, s.params, prompt.message_list))
+                    prompt.prompt_id,
+                    _Work(prompt, case, cache_key(identity, s.params, prompt.message_list, answering), allowed),
                 )
         digest = spec_hash(self.suite, identity, s)
         previous = None if s.fresh else self.store.resumable_run(digest)
@@ -196,7 +223,8 @@ class Runner:
 
         async def answer(w: _Work) -> None:
             nonlocal asked, errored, done
-            response, error, attempts, latency = await ask(self.model, w.prompt.message_list, s, limiter)
+            call = call_for(self.model, s.answer_mode, w.allowed)
+            response, error, attempts, latency = await ask(self.model, w.prompt.message_list, s, limiter, call)
             self.store.record_exchange(
                 self._exchange(
                     run.id, w, response=response, error=error, source="model", attempts=attempts, latency_s=latency,
@@ -231,11 +259,19 @@ class Runner:
     def finish(self, run_id: str, cases: list[Case]) -> tuple[Scores, list[CaseRecord]]:
         """Judge every case from the stored answers and write verdicts and the summary."""
         answers = {e.prompt_id: e for e in self.store.exchanges(run_id)}
+        mode = self.settings.answer_mode
         rows: list[VerdictRow] = []
         records: list[CaseRecord] = []
+        read: dict[str, str] = {}  # prompt id -> the answer text the oracle reads
+        mass: dict[str, list[dict[str, float] | None]] = {}  # case id -> likelihood mass per prompt
         for case in cases:
             exchanges = [answers.get(p.prompt_id) for p in case.prompts]
             responses = [e.response if e is not None else None for e in exchanges]
+            if mode == "likelihood" and for_case(mode, case.oracle, case.options, case.language) is not None:
+                decoded = [read_likelihood(r) if r is not None else (None, None) for r in responses]
+                responses = [text for text, _ in decoded]
+                mass[case.case_id] = [m for _, m in decoded]
+            read |= {p.prompt_id: r for p, r in zip(case.prompts, responses, strict=True) if r is not None}
             missing = [e for e in exchanges if e is None or e.response is None]
             if missing:
                 errors = [e.error for e in missing if e is not None and e.error]
@@ -267,6 +303,11 @@ class Runner:
             ((r.category, r.language, Verdict(r.verdict)) for r in rows), list(self.suite.categories), denominator
         )
         summary = scores.as_dict() | {"score_over": sorted(v.value for v in denominator)}
+        summary["format_compliance"] = _format_compliance(cases, read)
+        if mode != "free":
+            summary["answer_mode"] = mode
+        if mass:
+            summary["likelihood_mass"] = mass
         metrics = getattr(self.suite, "metrics", None)
         if callable(metrics):
             summary["metrics"] = metrics(records)
