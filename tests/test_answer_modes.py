@@ -134,3 +134,16 @@ def test_cli_refuses_a_mode_before_the_run_starts(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
     bad = run_laif("assess", "--answer-mode", "greedy", "--quiet", "--out", str(tmp_path / "out"), env=env)
     assert bad.returncode == 2 and "unknown mode 'greedy'" in bad.stderr
+
+
+def test_agreement_between_modes_counts_tests_decided_in_both() -> None:
+    from laif.sandbox.answer_modes import agreement
+
+    free = {"a": "pass", "b": "fail", "c": "unparseable", "d": "pass", "e": "fail"}
+    constrained = {"a": "pass", "b": "fail", "c": "pass", "d": "fail", "e": "fail"}
+    found = agreement(free, constrained)
+    assert (found["decided_in_both"], found["agreed"]) == (4, 3)
+    assert found["share"] == 0.75
+    # observed 0.75; chance (2/4 * 1/4 + 2/4 * 3/4) = 0.5; kappa (0.75 - 0.5) / 0.5
+    assert found["kappa"] == 0.5
+    assert agreement({"a": "refused"}, {"a": "pass"})["kappa"] is None

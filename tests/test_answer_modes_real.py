@@ -82,6 +82,7 @@ def test_free_and_constrained_run_as_siblings(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "(free)" in result.stdout and "(constrained)" in result.stdout
     assert result.stderr.count("format compliance") == 2
+    assert "free and constrained verdicts agree on" in result.stderr
     free = json.loads((out / "free" / "results.json").read_text(encoding="utf-8"))
     constrained = json.loads((out / "constrained" / "results.json").read_text(encoding="utf-8"))
     assert "answer_mode" not in free["scores"]

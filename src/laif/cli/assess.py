@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from laif.cli._common import comma_list, err, leaderboard_table, out, write_atomic
 from laif.models import EndpointOptions, GenerationParams, open_model
 from laif.reports import leaderboard_row, render_run_report, run_results
-from laif.sandbox.answer_modes import answer_modes, check_answer_mode
+from laif.sandbox.answer_modes import agreement, answer_modes, check_answer_mode
 from laif.sandbox.runner import Runner, RunOutcome, RunSettings
 from laif.sandbox.stats import mean_of
 from laif.store import RunRow, Store
@@ -93,6 +93,22 @@ def _report_compliance(run: RunRow) -> None:
             for lang, c in compliance.items() if c["share"] is not None
         )
         err.print(f"format compliance (closed answers the parser could read): {shares}")
+
+
+def _report_agreement(store: Store, rows: list[dict[str, Any]]) -> None:
+    """For each suite, how the verdicts of every other mode agree with the first mode's."""
+    for row in rows:
+        first = next(r for r in rows if r["suite"] == row["suite"])
+        if row is first:
+            continue
+        verdicts = [{v.case_id: v.verdict for v in store.verdicts(r["run_id"])} for r in (first, row)]
+        found = agreement(*verdicts)
+        row["agreement"] = found | {"with": first["answer_mode"]}
+        kappa = f", Cohen's kappa {found['kappa']}" if found["kappa"] is not None else ""
+        err.print(
+            f"{row['suite']}: {first['answer_mode']} and {row['answer_mode']} verdicts agree on {found['agreed']} of "
+            f"{found['decided_in_both']} tests decided in both{kappa}"
+        )
 
 
 def _check_modes(model: str, endpoint: EndpointOptions, modes: list[str]) -> None:
@@ -212,6 +228,8 @@ def assess(
                 judge_model=judge_model, judge_endpoint=judge_endpoint,
             )
         ]
+    if len(modes) > 1:
+        _report_agreement(Store(db), rows)
     if as_json:
         typer.echo(json.dumps(rows[0] if len(rows) == 1 else rows, ensure_ascii=False, indent=2))
     elif len(modes) > 1:

@@ -160,3 +160,18 @@ def call_for(model: ModelAdapter, mode: str, allowed: Allowed | None) -> Call | 
         return Completion(text=likelihood_response(allowed.answers, scores))
 
     return likelihood
+
+
+def agreement(first: dict[str, str], second: dict[str, str]) -> dict[str, Any]:
+    """How two runs' verdicts (case id -> verdict) agree on the tests both decided (pass or fail):
+    the count, the share and Cohen's kappa. A low kappa says the modes measure different things."""
+    from laif.sandbox.judge_model import cohen_kappa
+
+    both = [cid for cid in first if first[cid] in ("pass", "fail") and second.get(cid) in ("pass", "fail")]
+    confusion: dict[str, dict[str, int]] = {}
+    for cid in both:
+        row = confusion.setdefault(first[cid], {})
+        row[second[cid]] = row.get(second[cid], 0) + 1
+    agreed = sum(first[cid] == second[cid] for cid in both)
+    return {"decided_in_both": len(both), "agreed": agreed,
+            "share": round(agreed / len(both), 4) if both else None, "kappa": cohen_kappa(confusion)}
