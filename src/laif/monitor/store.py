@@ -5,17 +5,14 @@ beside the sandbox's tables but declared here, on a base of their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from laif.errors import BadInput
-from laif.store.db import default_url, open_engine
+from laif.store.db import TableStore
 
 
 def _now() -> datetime:
@@ -140,18 +137,10 @@ class IncidentVersionRow(MonitorBase):
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class MonitorStore:
+class MonitorStore(TableStore):
     """Sessions on monitoring's tables, in the database laif's other commands use."""
 
-    def __init__(self, url: str | None = None) -> None:
-        self.url = url or default_url()
-        self.engine: Engine = open_engine(self.url, MonitorBase)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
+    tables = MonitorBase
 
     def stream(self, name: str) -> StreamRow:
         with self.session() as s:

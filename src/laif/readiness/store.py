@@ -7,15 +7,13 @@ store: `--db URL`, else `LAIF_DB_URL`, else SQLite under `$LAIF_HOME` (laif.stor
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, String, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from laif.store.db import default_url, open_engine
+from laif.store.db import TableStore
 
 
 class ReadinessBase(DeclarativeBase):
@@ -44,17 +42,10 @@ class AssessmentRow(ReadinessBase):
                 "dimensions": dict(self.dimensions), "overall": self.overall, "band": self.band}
 
 
-class ReadinessStore:
+class ReadinessStore(TableStore):
     """Where assessments are written and read."""
 
-    def __init__(self, url: str | None = None) -> None:
-        self.url = url or default_url()
-        self._sessions = sessionmaker(open_engine(self.url, ReadinessBase), expire_on_commit=False)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
+    tables = ReadinessBase
 
     def add(self, row: AssessmentRow) -> AssessmentRow:
         with self.session() as s:

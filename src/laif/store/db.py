@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -185,18 +185,28 @@ def open_engine(url: str, base: type[DeclarativeBase]) -> Engine:
     return engine
 
 
-class Store:
-    """The one place runs are read and written."""
+class TableStore:
+    """Sessions on one group of tables (`tables`, a DeclarativeBase) in laif's database: the URL
+    given, else `LAIF_DB_URL`, else SQLite under `$LAIF_HOME`. Each service's store is one."""
+
+    tables: ClassVar[type[DeclarativeBase]]
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
-        self.engine: Engine = open_engine(self.url, Base)
+        self.engine: Engine = open_engine(self.url, self.tables)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
         with self._sessions() as session, session.begin():
             yield session
+
+
+class Store(TableStore):
+    """The one place runs are read and written."""
+
+    tables = Base
 
     # --- runs ---------------------------------------------------------------
     def resumable_run(self, spec_hash: str) -> RunRow | None:
