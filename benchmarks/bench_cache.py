@@ -8,7 +8,7 @@ import tempfile
 import time
 
 from laif.models import open_model
-from laif.sandbox.runner import Runner, RunSettings
+from laif.runner import Runner, RunSettings
 from laif.store import Store
 from laif.suites.bias import BiasSuite
 

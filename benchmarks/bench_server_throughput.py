@@ -15,7 +15,7 @@ import httpx
 
 from laif.models import EndpointOptions, GenerationParams, open_model
 from laif.models.llamacpp import embedded_model_path
-from laif.sandbox.runner import Runner, RunSettings
+from laif.runner import Runner, RunSettings
 from laif.store import Store
 from laif.suites.bias import BiasSuite
 

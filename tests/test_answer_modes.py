@@ -24,7 +24,7 @@ from laif.sandbox.answer_modes import (
     read_likelihood,
 )
 from laif.sandbox.oracles import ExpectedOracle, NumberOracle, ReferenceOracle, SameOracle, read_answer
-from laif.sandbox.runner import RunSettings, spec_hash
+from laif.runner import RunSettings, spec_hash
 from laif.suites import load_suite
 
 from .conftest import run_laif

@@ -103,7 +103,7 @@ def test_free_and_constrained_run_as_siblings(tmp_path: Path) -> None:
 def test_an_unfinished_constrained_run_resumes_and_a_free_run_does_not_take_it(
     model: LlamaCppModel, tmp_path: Path
 ) -> None:
-    from laif.sandbox.runner import Runner, RunSettings
+    from laif.runner import Runner, RunSettings
     from laif.store import Store
     from laif.suites import load_suite
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from laif.models import EndpointOptions, GenerationParams, open_model
 from laif.reports import leaderboard_rows
-from laif.sandbox.runner import Runner, RunSettings
+from laif.runner import Runner, RunSettings
 from laif.store import Store
 from laif.suites.bias import BiasSuite
 

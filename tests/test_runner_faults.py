@@ -9,7 +9,7 @@ import pytest
 
 from laif.errors import ModelUnreachable
 from laif.models import EndpointOptions, GenerationParams, open_model
-from laif.sandbox.runner import Runner, RunSettings
+from laif.runner import Runner, RunSettings
 from laif.store import Store
 from laif.suites.bias import BiasSuite
 

@@ -1,7 +1,10 @@
 """The assessment runner: asks the model every prompt of a suite once, keeps
 every answer the moment it arrives, and turns answers into verdicts and scores.
 
-- bounded, adaptive concurrency per endpoint (see `limiter`);
+It stands above both `laif.sandbox` (oracles, parsing, asking) and `laif.suites` (which build
+on the sandbox), so that dependencies point one way; tests/test_import_cycles.py keeps them so.
+
+- bounded, adaptive concurrency per endpoint (see `laif.sandbox.limiter`);
 - retries with exponential backoff and jitter on 429, 5xx and timeouts,
   honouring Retry-After, with a per-request timeout;
 - a content-addressed response cache: a re-run asks nothing already answered;
