@@ -13,6 +13,7 @@ import pytest
 from laif.errors import BadInput
 from laif.models import open_model
 from laif.models.base import GenerationParams, ModelIdentity, cache_key
+from laif.runner import RunSettings, spec_hash
 from laif.sandbox import parsing
 from laif.sandbox.answer_modes import (
     ANSWER_MODES,
@@ -24,7 +25,6 @@ from laif.sandbox.answer_modes import (
     read_likelihood,
 )
 from laif.sandbox.oracles import ExpectedOracle, NumberOracle, ReferenceOracle, SameOracle, read_answer
-from laif.runner import RunSettings, spec_hash
 from laif.suites import load_suite
 
 from .conftest import run_laif
