@@ -101,3 +101,14 @@ def load_file(model: type[M], path: Path, what: str) -> M:
     if not path.is_file():
         raise BadInput(f"{path}: {what} is missing")
     return validate(model, load_yaml(path), path)
+
+
+def load_spec_file(model: type[M], path: Path, what: str, fields: str, init_command: str) -> M:
+    """Load a spec a user wrote: a missing file, a file that is not a mapping and every field in
+    error are each named with the file (and line), exit 2."""
+    if not path.is_file():
+        raise BadInput(f"{path}: no such {what}", hint=f"{init_command} writes a commented example")
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: a {what} is a mapping ({fields}, ...)")
+    return validate(model, data, path, every_error=True)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from laif._yaml import load_yaml, validate
+from laif._yaml import load_spec_file
 from laif.errors import BadInput
 
 SPEC_VERSION = 1
@@ -166,12 +166,7 @@ class SandboxSpec(_Strict):
 
 
 def load_spec(path: Path) -> SandboxSpec:
-    if not path.is_file():
-        raise BadInput(f"{path}: no such sandbox spec", hint="laif sandbox init writes a commented example")
-    data = load_yaml(path)
-    if not isinstance(data, dict):
-        raise BadInput(f"{path}: a sandbox spec is a mapping (name, system, suites, ...)")
-    return validate(SandboxSpec, data, path, every_error=True)
+    return load_spec_file(SandboxSpec, path, "sandbox spec", "name, system, suites", "laif sandbox init")
 
 
 def json_schema() -> dict[str, Any]:

@@ -17,9 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from laif._yaml import load_yaml, validate
+from laif._yaml import load_spec_file
 from laif.configurator.spec import Threshold
-from laif.errors import BadInput
 from laif.monitor.summary import SIGNALS
 
 _SIZE = re.compile(r"^(\d+)([smhd])$")
@@ -146,12 +145,7 @@ class MonitorSpec(_Strict):
 
 
 def load_monitor_spec(path: Path) -> MonitorSpec:
-    if not path.is_file():
-        raise BadInput(f"{path}: no such monitoring spec", hint="laif monitor init writes a commented example")
-    data = load_yaml(path)
-    if not isinstance(data, dict):
-        raise BadInput(f"{path}: a monitoring spec is a mapping (name, window, reference, alerts, ...)")
-    return validate(MonitorSpec, data, path, every_error=True)
+    return load_spec_file(MonitorSpec, path, "monitoring spec", "name, window, reference, alerts", "laif monitor init")
 
 
 EXAMPLE = """\
