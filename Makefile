@@ -16,9 +16,12 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 # The wheel is built once into a project-local wheelhouse whose folder name is keyed by the
 # version and the flags (and, for a native build, by this CPU's feature flags), and never
 # through pip's cache, whose key ignores CMAKE_ARGS.
-LLAMA_NATIVE     := $(if $(findstring GGML_NATIVE=OFF,$(LLAMA_CMAKE_ARGS)),,$(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null))
-LLAMA_KEY        := $(shell printf '%s|%s|%s' '$(LLAMA_VERSION)' '$(LLAMA_CMAKE_ARGS)' '$(LLAMA_NATIVE)' | sha256sum | cut -c1-12)
-WHEELHOUSE       := .wheelhouse/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
+# $(call llama_house,FLAGS): the wheelhouse folder of a build with FLAGS.
+CPU_FLAGS        := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+llama_native      = $(if $(findstring GGML_NATIVE=OFF,$(1)),,$(CPU_FLAGS))
+llama_house       = .wheelhouse/llama-cpp-python-$(LLAMA_VERSION)-$(shell printf '%s|%s|%s' '$(LLAMA_VERSION)' '$(1)' '$(call llama_native,$(1))' | sha256sum | cut -c1-12)
+LLAMA_NATIVE     := $(call llama_native,$(LLAMA_CMAKE_ARGS))
+WHEELHOUSE       := $(call llama_house,$(LLAMA_CMAKE_ARGS))
 LLAMA_WHEEL      := $(WHEELHOUSE)/.built
 
 $(LLAMA_WHEEL):
@@ -121,19 +124,13 @@ lock: $(LLAMA_WHEEL) sysdeps $(COMPOSE_SCHEMA)
 # The native build (-march=native, this CPU only) beside the portable one, for
 # benchmarks/bench_llama_build.py: tokens/s of both, side by side in one run. Builds a second
 # wheel (about 6 minutes), installed into a folder of its own, never into the venv.
-NATIVE_ARGS   := -DGGML_NATIVE=ON
-NATIVE_KEY    := $(shell printf '%s|%s|%s' '$(LLAMA_VERSION)' '$(NATIVE_ARGS)' "$$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)" | sha256sum | cut -c1-12)
-NATIVE_TARGET := .wheelhouse/native-$(NATIVE_KEY)
+NATIVE_ARGS  := -DGGML_NATIVE=ON
+NATIVE_HOUSE := $(call llama_house,$(NATIVE_ARGS))
 bench-native: setup
-	@if [ ! -f $(NATIVE_TARGET)/.installed ]; then \
-		echo "Building a native llama-cpp-python for this CPU only (about 6 minutes)"; \
-		rm -rf $(NATIVE_TARGET) && mkdir -p $(NATIVE_TARGET)/wheel && \
-		CMAKE_ARGS="$(NATIVE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip wheel --quiet --no-deps \
-			--no-cache-dir --no-binary llama-cpp-python -w $(NATIVE_TARGET)/wheel llama-cpp-python==$(LLAMA_VERSION) && \
-		$(BIN)/pip install --quiet --no-deps --no-cache-dir --target $(NATIVE_TARGET)/site $(NATIVE_TARGET)/wheel/*.whl && \
-		touch $(NATIVE_TARGET)/.installed; \
-	fi
-	$(BIN)/python benchmarks/bench_llama_build.py --native $(NATIVE_TARGET)/site
+	@$(MAKE) --no-print-directory llama-wheel LLAMA_CMAKE_ARGS="$(NATIVE_ARGS)"
+	test -f $(NATIVE_HOUSE)/site/.installed || ($(BIN)/pip install --quiet --no-deps --no-cache-dir \
+		--target $(NATIVE_HOUSE)/site $(NATIVE_HOUSE)/llama_cpp_python-*.whl && touch $(NATIVE_HOUSE)/site/.installed)
+	$(BIN)/python benchmarks/bench_llama_build.py --native $(NATIVE_HOUSE)/site
 
 clean:
 	rm -rf laif-out .pytest_cache .mypy_cache .ruff_cache
