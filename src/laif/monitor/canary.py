@@ -23,8 +23,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from scipy.stats import fisher_exact
-
 from laif.monitor.stats import P_VALUE
 from laif.sandbox.stats import percent
 
@@ -41,6 +39,8 @@ def _state(base: dict[str, Any], canary: dict[str, Any]) -> str:
     if canary["high"] < base["low"] or canary["low"] > base["high"]:
         return "alert"
     table = [[base["k"], base["n"] - base["k"]], [canary["k"], canary["n"] - canary["k"]]]
+    from scipy.stats import fisher_exact  # loaded on use: see monitor/stats.py
+
     if fisher_exact(table).pvalue < P_VALUE:
         return "warning"
     return "ok"
