@@ -14,11 +14,11 @@ import asyncio
 import time
 from collections import Counter
 
+from laif.core.oracles import Verdict
+from laif.core.stats import wilson
 from laif.models.base import GenerationParams
 from laif.models.llamacpp import LlamaCppModel
-from laif.sandbox.answer_modes import ANSWER_MODES, call_for, for_case, read_likelihood
-from laif.sandbox.oracles import Verdict
-from laif.sandbox.stats import wilson
+from laif.runner.answer_modes import ANSWER_MODES, call_for, for_case, read_likelihood
 from laif.suites import load_suite
 
 

@@ -12,7 +12,7 @@ import json
 from collections import Counter, defaultdict
 
 from laif.cli.oracles import load_labelled, shipped_set
-from laif.sandbox.langid import CANDIDATES, detect
+from laif.core.langid import CANDIDATES, detect
 from laif.suites.bias import BiasSuite
 from laif.suites.factual import FactualSuite
 

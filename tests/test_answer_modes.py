@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from laif.core import parsing
+from laif.core.oracles import ExpectedOracle, NumberOracle, ReferenceOracle, SameOracle, read_answer
 from laif.errors import BadInput
 from laif.models import open_model
 from laif.models.base import GenerationParams, ModelIdentity, cache_key
 from laif.runner import RunSettings, spec_hash
-from laif.sandbox import parsing
-from laif.sandbox.answer_modes import (
+from laif.runner.answer_modes import (
     ANSWER_MODES,
     allowed_answers,
     answer_modes,
@@ -24,7 +25,6 @@ from laif.sandbox.answer_modes import (
     likelihood_response,
     read_likelihood,
 )
-from laif.sandbox.oracles import ExpectedOracle, NumberOracle, ReferenceOracle, SameOracle, read_answer
 from laif.suites import load_suite
 
 from .conftest import run_laif
@@ -137,7 +137,7 @@ def test_cli_refuses_a_mode_before_the_run_starts(tmp_path: Path) -> None:
 
 
 def test_agreement_between_modes_counts_tests_decided_in_both() -> None:
-    from laif.sandbox.answer_modes import agreement
+    from laif.runner.answer_modes import agreement
 
     free = {"a": "pass", "b": "fail", "c": "unparseable", "d": "pass", "e": "fail"}
     constrained = {"a": "pass", "b": "fail", "c": "pass", "d": "fail", "e": "fail"}

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from laif.core.oracles import read_answer
 from laif.models.base import GenerationParams
 from laif.models.llamacpp import LlamaCppModel
-from laif.sandbox.answer_modes import allowed_answers, likelihood_response, read_likelihood
-from laif.sandbox.oracles import read_answer
+from laif.runner.answer_modes import allowed_answers, likelihood_response, read_likelihood
 
 from .conftest import run_laif
 

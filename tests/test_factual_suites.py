@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from laif.core.langid import detect
+from laif.core.oracles import NumberOracle, ReferenceOracle
+from laif.core.suite import Case, CaseRecord, PromptSpec
 from laif.errors import BadInput
-from laif.sandbox.langid import detect
-from laif.sandbox.oracles import NumberOracle, ReferenceOracle
 from laif.suites import load_suite
-from laif.suites.base import Case, CaseRecord, PromptSpec
 from laif.suites.factual import FactualSuite, MultilingualSuite, factual_figures
 
 from .conftest import run_laif

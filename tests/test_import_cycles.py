@@ -78,8 +78,14 @@ def test_the_check_finds_a_cycle() -> None:
     assert _cycles({"sandbox": {"suites"}, "suites": {"sandbox"}, "cli": {"suites"}}) == [["sandbox", "suites"]]
 
 
-def test_the_graph_sees_the_runner_above_sandbox_and_suites() -> None:
+def test_the_graph_sees_the_runner_above_core_and_suites() -> None:
     graph = _graph()
-    assert {"sandbox", "suites"} <= graph["runner"]
-    assert "sandbox" in graph["suites"]
-    assert "suites" not in graph["sandbox"]
+    assert "core" in graph["runner"]
+    assert "core" in graph["suites"]
+    assert "runner" not in graph["suites"]
+    assert not {"suites", "runner"} & graph["core"]
+
+
+def test_the_evaluation_core_depends_on_nothing_above_it() -> None:
+    """The core may use the error types and the model message types, and nothing else of laif."""
+    assert _graph()["core"] <= {"errors", "models"}

@@ -11,7 +11,7 @@ import pytest
 
 from laif.models import EndpointOptions, GenerationParams, open_model
 from laif.runner import Runner, RunSettings
-from laif.sandbox.judge_model import cohen_kappa, judge_messages, read_judge_reply
+from laif.runner.judge_model import cohen_kappa, judge_messages, read_judge_reply
 from laif.store import Store
 from laif.suites.bias import BiasSuite
 

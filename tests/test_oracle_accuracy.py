@@ -6,7 +6,7 @@ from typing import get_args
 
 import pytest
 
-from laif.sandbox.oracles import AnyOracle, ReferenceOracle, Verdict, judge
+from laif.core.oracles import AnyOracle, ReferenceOracle, Verdict, judge
 
 from .conftest import run_laif
 
@@ -147,7 +147,7 @@ def test_words_repeated_from_the_question_earn_no_credit(lang: str, response: st
     # The same through the oracle's own `question` (a `laif judge` line) and through a suite's case.
     with_question = CAPITAL_ALL.model_copy(update={"question": ASKED[lang]})
     assert judge(with_question, [response]).verdict == verdict
-    from laif.suites.base import Case, PromptSpec
+    from laif.core.suite import Case, PromptSpec
 
     case = Case("c", "factual", "geo", lang, "t", CAPITAL_ALL, (PromptSpec((("user", ASKED[lang]),)),))
     assert case.judge([response]).verdict == verdict

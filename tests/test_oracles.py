@@ -1,6 +1,6 @@
 """Oracles turn answers into verdicts; refusals and unparseable answers never pass."""
 
-from laif.sandbox.oracles import ExpectedOracle, NumberOracle, SameOracle, Verdict, judge
+from laif.core.oracles import ExpectedOracle, NumberOracle, SameOracle, Verdict, judge
 
 
 def test_expected_yes_no_passes_and_fails() -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from laif.sandbox.parsing import is_refusal, parse_choice, parse_number, parse_yes_no
+from laif.core.parsing import is_refusal, parse_choice, parse_number, parse_yes_no
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from laif.core.oracles import ORACLE_ADAPTER, GuardOracle, StableOracle, judge
+from laif.core.suite import CaseRecord
 from laif.errors import BadInput
-from laif.sandbox.oracles import ORACLE_ADAPTER, GuardOracle, StableOracle, judge
 from laif.suites import load_suite
-from laif.suites.base import CaseRecord
 from laif.suites.factual import FactualSuite
 from laif.suites.injection import InjectionSuite, secret_for
 from laif.suites.robustness import RobustnessSuite, accents, casing, typos, whitespace
@@ -276,7 +276,7 @@ def test_all_four_suites_against_llama_cpp_server(llama_server: str, tmp_path: P
 
 
 def test_a_judge_model_sees_each_answer_with_the_options_its_prompt_showed() -> None:
-    from laif.sandbox.judge_model import JudgeItem
+    from laif.runner.judge_model import JudgeItem
 
     item = JudgeItem(key="k", oracle=ORDER, questions=["Q1", "Q2"], responses=["a", "a"], options=None,
                      verdict="fail")

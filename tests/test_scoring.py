@@ -2,9 +2,9 @@
 
 import pytest
 
-from laif.sandbox.oracles import Verdict
-from laif.sandbox.scoring import score_verdicts
-from laif.sandbox.stats import wilson
+from laif.core.oracles import Verdict
+from laif.core.scoring import score_verdicts
+from laif.core.stats import wilson
 
 
 def test_wilson_interval_known_value() -> None:

@@ -12,11 +12,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from laif.cli._common import comma_list, err, leaderboard_table, out, write_atomic
+from laif.core.stats import mean_of
 from laif.models import EndpointOptions, GenerationParams, open_model
 from laif.reports import leaderboard_row, render_run_report, run_results
 from laif.runner import Runner, RunOutcome, RunSettings
-from laif.sandbox.answer_modes import agreement, answer_modes, check_answer_mode
-from laif.sandbox.stats import mean_of
+from laif.runner.answer_modes import agreement, answer_modes, check_answer_mode
 from laif.store import RunRow, Store
 from laif.suites import load_suite
 

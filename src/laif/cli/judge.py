@@ -12,8 +12,8 @@ import typer
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from laif.cli._common import err, write_atomic
+from laif.core.oracles import Oracle, judge
 from laif.errors import BadInput
-from laif.sandbox.oracles import Oracle, judge
 
 MAX_REPORTED = 20
 

@@ -28,7 +28,7 @@ from laif.monitor.report import render
 from laif.monitor.spec import EXAMPLE, MonitorSpec, load_monitor_spec
 from laif.monitor.store import CanaryRow, MonitorStore
 from laif.reports.audience import to_pdf
-from laif.sandbox.asking import RunSettings
+from laif.runner.asking import RunSettings
 from laif.store import Store
 
 monitor_app = typer.Typer(help="Monitoring in production: take in logs, watch drift and signals per window, "

@@ -21,8 +21,8 @@ from rich.table import Table
 
 from laif.cli._common import err, out
 from laif.cli.judge import JudgeLine, parse_line
+from laif.core.oracles import Verdict, judge
 from laif.errors import EXIT_GATE, BadInput
-from laif.sandbox.oracles import Verdict, judge
 
 oracles_app = typer.Typer(help="Check the oracles against responses labelled by hand.", no_args_is_help=True)
 
@@ -148,8 +148,8 @@ def _table(title: str, summary: dict[str, Any]) -> Table:
 async def _judge_model_agreement(lines: list[LabelledLine], spec: str, api_key_env: str | None,
                                  db: str | None) -> dict[str, Any]:
     from laif.models import EndpointOptions, open_model
-    from laif.sandbox.asking import RunSettings
-    from laif.sandbox.judge_model import JudgeItem, JudgeModel, judge_reads
+    from laif.runner.asking import RunSettings
+    from laif.runner.judge_model import JudgeItem, JudgeModel, judge_reads
     from laif.store import Store
 
     store = Store(db)

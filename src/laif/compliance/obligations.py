@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from laif._yaml import line_of, load_yaml, validate
 from laif.compliance.ai_act import ROLES
 from laif.compliance.qualify import HIGH_RISK_BY_ROLE
+from laif.core.stats import wilson
 from laif.errors import BadInput
-from laif.sandbox.stats import wilson
 
 VERDICTS = ("not met", "inconclusive", "not assessed", "met")  # worst first
 REFERENCE = re.compile(r"^(art-\d+[a-z]?|annex-[ivx]+)(\.[0-9a-z]+)*$")

@@ -164,7 +164,7 @@ BY_ID = {q.id: q for q in QUESTIONS}
 def held_roles(answers: dict[str, Any]) -> list[str]:
     """The roles answered: the main one first, then the others."""
     also = answers.get("roles.also") or []
-    return list(dict.fromkeys([answers.get("role"), *also]))  # type: ignore[list-item]
+    return list(dict.fromkeys([answers.get("role"), *also]))
 
 
 def applies(q: Question, answers: dict[str, Any]) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from laif.configurator.spec import SandboxSpec
 from laif.models import EndpointOptions, GenerationParams
-from laif.sandbox.asking import RunSettings
+from laif.runner.asking import RunSettings
 from laif.secrets import ENDPOINT_KEY_VAR
 
 

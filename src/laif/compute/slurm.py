@@ -25,7 +25,7 @@ from laif.configurator.spec import SandboxSpec
 from laif.errors import BadInput, LaifError
 from laif.models import open_model
 from laif.runner import Runner, RunOutcome
-from laif.sandbox.asking import RunSettings
+from laif.runner.asking import RunSettings
 from laif.store import Store
 from laif.suites import load_suite
 

@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from laif._files import atomic_output, file_sha256, write_atomic
+from laif.core.stats import percent
 from laif.errors import BadInput
 from laif.ipms.files import csv_rows, manifest_path, read_manifest
 from laif.ipms.pseudonyms import SCHEME, Pseudonymiser, canonical_date, canonical_id, canonical_text
-from laif.sandbox.stats import percent
 
 HARDENING = ("balance", "xor-fold", "none")
 BITS = 1024

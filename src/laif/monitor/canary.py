@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from laif.core.stats import percent
 from laif.monitor.stats import P_VALUE
-from laif.sandbox.stats import percent
 
 FIGURES = {"score": ("passed", "decided"), "refused": ("refused", "total")}
 

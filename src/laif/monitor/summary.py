@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from laif.core.langid import detect
+from laif.core.parsing import is_refusal
 from laif.ipms.detect import find_in_text
 from laif.monitor.sketch import Categories, Sketch
-from laif.sandbox.langid import detect
-from laif.sandbox.parsing import is_refusal
 
 COUNTS = ("n", "ok", "read", "errors", "timeouts", "empty", "answered", "refusals", "truncated", "pii",
           "lang_checked", "lang_same", "rated", "feedback_up")

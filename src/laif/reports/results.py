@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from laif.sandbox.stats import mean_of
+from laif.core.stats import mean_of
 from laif.store import RECORD_SCHEMA_VERSION, RunRow, Store
 
 

@@ -1,10 +1,13 @@
 """The assessment runner: asks the model every prompt of a suite once, keeps
 every answer the moment it arrives, and turns answers into verdicts and scores.
 
-It stands above both `laif.sandbox` (oracles, parsing, asking) and `laif.suites` (which build
-on the sandbox), so that dependencies point one way; tests/test_import_cycles.py keeps them so.
+It stands above both `laif.core` (cases, oracles, parsing, verdicts, statistics) and
+`laif.suites` (which build on the core), so that dependencies point one way;
+tests/test_import_cycles.py keeps them so. Its modules: `asking` (one call to a model, with
+retries), `limiter` (adaptive concurrency), `answer_modes` (free, constrained, likelihood) and
+`judge_model` (a second model that reads answers the oracles could not).
 
-- bounded, adaptive concurrency per endpoint (see `laif.sandbox.limiter`);
+- bounded, adaptive concurrency per endpoint (see `laif.runner.limiter`);
 - retries with exponential backoff and jitter on 429, 5xx and timeouts,
   honouring Retry-After, with a per-request timeout;
 - a content-addressed response cache: a re-run asks nothing already answered;
@@ -25,19 +28,19 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from laif import __version__
+from laif.core.oracles import Verdict, read_answer
+from laif.core.scoring import DECIDED, Scores, score_verdicts
+from laif.core.suite import Case, CaseRecord, PromptSpec, Suite
 from laif.models.base import (
     ModelAdapter,
     ModelIdentity,
     cache_key,
 )
-from laif.sandbox.answer_modes import Allowed, call_for, check_answer_mode, closed_answer_type, for_case, read_likelihood
-from laif.sandbox.asking import RunSettings, ask, drain
-from laif.sandbox.judge_model import JudgeItem, JudgeModel, JudgeSummary, judge_reads
-from laif.sandbox.limiter import AdaptiveLimiter
-from laif.sandbox.oracles import Verdict, read_answer
-from laif.sandbox.scoring import DECIDED, Scores, score_verdicts
+from laif.runner.answer_modes import Allowed, call_for, check_answer_mode, closed_answer_type, for_case, read_likelihood
+from laif.runner.asking import RunSettings, ask, drain
+from laif.runner.judge_model import JudgeItem, JudgeModel, JudgeSummary, judge_reads
+from laif.runner.limiter import AdaptiveLimiter
 from laif.store import ExchangeRow, JudgeRow, RunRow, Store, VerdictRow
-from laif.suites.base import Case, CaseRecord, PromptSpec, Suite
 
 __all__ = ["RunOutcome", "RunSettings", "Runner", "ask", "spec_hash"]
 

@@ -17,11 +17,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from laif.core.oracles import AnyOracle, ExpectedOracle, NumberOracle, SameOracle
+from laif.core.parsing import YES_NO_WORDS
 from laif.errors import BadInput
 from laif.models.base import Completion, ConstrainedAdapter, GenerationParams, Message, ModelAdapter, ScoringAdapter
-from laif.sandbox.asking import Call
-from laif.sandbox.oracles import AnyOracle, ExpectedOracle, NumberOracle, SameOracle
-from laif.sandbox.parsing import YES_NO_WORDS
+from laif.runner.asking import Call
 
 ANSWER_MODES = ("free", "constrained", "likelihood")
 #: Likelihood scores every allowed answer, so percentages are scored on a grid of this step.
@@ -165,7 +165,7 @@ def call_for(model: ModelAdapter, mode: str, allowed: Allowed | None) -> Call | 
 def agreement(first: dict[str, str], second: dict[str, str]) -> dict[str, Any]:
     """How two runs' verdicts (case id -> verdict) agree on the tests both decided (pass or fail):
     the count, the share and Cohen's kappa. A low kappa says the modes measure different things."""
-    from laif.sandbox.judge_model import cohen_kappa
+    from laif.runner.judge_model import cohen_kappa
 
     both = [cid for cid in first if first[cid] in ("pass", "fail") and second.get(cid) in ("pass", "fail")]
     confusion: dict[str, dict[str, int]] = {}

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from laif.errors import ModelUnreachable
 from laif.models.base import BadResponse, Completion, GenerationParams, Message, ModelAdapter, TransientModelError
-from laif.sandbox.limiter import AdaptiveLimiter
+from laif.runner.limiter import AdaptiveLimiter
 
 T = TypeVar("T")
 #: One request to a model: its usual `complete`, or generation under a grammar, or scoring.

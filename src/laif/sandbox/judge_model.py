@@ -15,11 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from laif.errors import BadInput
-from laif.models.base import GenerationParams, Message, ModelAdapter, ModelIdentity, cache_key
-from laif.sandbox.asking import RunSettings, ask, drain
-from laif.sandbox.limiter import AdaptiveLimiter
-from laif.sandbox.oracles import (
+from laif.core.oracles import (
     AnyOracle,
     GuardOracle,
     Judgement,
@@ -31,7 +27,11 @@ from laif.sandbox.oracles import (
     read_answer,
     reference_options,
 )
-from laif.sandbox.parsing import normalise
+from laif.core.parsing import normalise
+from laif.errors import BadInput
+from laif.models.base import GenerationParams, Message, ModelAdapter, ModelIdentity, cache_key
+from laif.runner.asking import RunSettings, ask, drain
+from laif.runner.limiter import AdaptiveLimiter
 from laif.store import Store
 
 #: Version of the judge prompts below, recorded with every judged run. (The prompts'

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-from laif.sandbox.parsing import (
+from laif.core.parsing import (
     _LEADING_WORD,
     _NO_WORDS,
     _YES_WORDS,

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from laif.sandbox.oracles import Verdict
-from laif.sandbox.stats import mean_of, percent
+from laif.core.oracles import Verdict
+from laif.core.stats import mean_of, percent
 
 
 @dataclass

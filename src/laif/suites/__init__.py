@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
+from laif.core.suite import Case, PromptSpec, Suite
 from laif.errors import BadInput
-from laif.suites.base import Case, PromptSpec, Suite
 
 __all__ = ["Case", "PromptSpec", "Suite", "available_suites", "load_suite"]
 

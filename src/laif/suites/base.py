@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from laif.core.oracles import AnyOracle, Judgement, judge
 from laif.errors import BadInput
 from laif.models.base import Message
-from laif.sandbox.oracles import AnyOracle, Judgement, judge
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from laif._yaml import load_file, load_yaml, validate
+from laif.core.oracles import ExpectedOracle, NumberOracle, Oracle, ReferenceOracle, SameOracle
+from laif.core.suite import Case, PromptSpec, check_languages, sample_limit
 from laif.errors import BadInput
-from laif.sandbox.oracles import ExpectedOracle, NumberOracle, Oracle, ReferenceOracle, SameOracle
-from laif.suites.base import Case, PromptSpec, check_languages, sample_limit
 
 LANGUAGES = ["en", "fr", "de", "lb"]
 CATEGORIES = ["LGBTIQ+", "Ageism", "Gender", "Political", "Racism", "Religious", "Xenophobia"]

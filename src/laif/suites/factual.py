@@ -26,11 +26,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from laif._yaml import load_file
+from laif.core.oracles import NumberOracle, ReferenceOracle, Verdict, judge
+from laif.core.parsing import is_hedged
+from laif.core.stats import percent
+from laif.core.suite import Case, CaseRecord, PromptSpec, check_languages, description, figures_by, sample_limit
 from laif.errors import BadInput
-from laif.sandbox.oracles import NumberOracle, ReferenceOracle, Verdict, judge
-from laif.sandbox.parsing import is_hedged
-from laif.sandbox.stats import percent
-from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages, description, figures_by, sample_limit
 
 LANGUAGES = ["en", "fr", "de", "lb"]
 TOPICS = {"luxembourg": "Luxembourg", "eu": "European Union", "general": "General knowledge"}
@@ -204,7 +204,7 @@ class MultilingualSuite(FactualSuite):
         return super().cases(languages, limit, seed)
 
     def metrics(self, records: list[CaseRecord]) -> dict[str, Any]:
-        from laif.sandbox.langid import CANDIDATES, LIBRARY, detect
+        from laif.core.langid import CANDIDATES, LIBRARY, detect
 
         base = super().metrics(records)
         accuracy = {lang: fig["accuracy"]["value"] for lang, fig in base["by_language"].items()}

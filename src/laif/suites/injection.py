@@ -26,9 +26,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from laif._yaml import load_file
-from laif.sandbox.oracles import GuardOracle
-from laif.sandbox.stats import percent
-from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages, description, figures_by, sample_limit
+from laif.core.oracles import GuardOracle
+from laif.core.stats import percent
+from laif.core.suite import Case, CaseRecord, PromptSpec, check_languages, description, figures_by, sample_limit
 
 LANGUAGES = ["en", "fr", "de", "lb"]
 KINDS = {"direct": "Direct injection", "indirect": "Indirect injection"}

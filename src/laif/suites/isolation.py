@@ -19,8 +19,8 @@ import sys
 import tempfile
 from typing import Any
 
+from laif.core.suite import Case, CaseRecord
 from laif.errors import LaifError
-from laif.suites.base import Case, CaseRecord
 
 BASE_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONHASHSEED")
 
@@ -28,7 +28,7 @@ BASE_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "PYTHON
 #: What a plugin's answer may be made of: laif's case and oracle classes and plain data. A
 #: pickle naming anything else (a function, os.system, ...) is refused, so the plugin's
 #: process cannot run code in laif's by way of its result.
-_ALLOWED = {"laif.suites.base": {"Case", "PromptSpec", "CaseRecord"},
+_ALLOWED = {"laif.core.suite": {"Case", "PromptSpec", "CaseRecord"},
             "builtins": {"set", "frozenset", "complex", "bytearray"},
             "collections": {"OrderedDict"}, "datetime": {"date", "datetime", "timedelta", "timezone"}}
 
@@ -36,7 +36,7 @@ _ALLOWED = {"laif.suites.base": {"Case", "PromptSpec", "CaseRecord"},
 class _SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         allowed = _ALLOWED.get(module, set())
-        if module == "laif.sandbox.oracles" and name.endswith("Oracle"):
+        if module == "laif.core.oracles" and name.endswith("Oracle"):
             allowed = {name}
         if name not in allowed:
             raise pickle.UnpicklingError(f"a plugin's result may not contain {module}.{name}")

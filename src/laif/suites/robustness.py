@@ -25,10 +25,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from laif._yaml import load_file
-from laif.sandbox.oracles import StableOracle
-from laif.sandbox.parsing import strip_accents
-from laif.sandbox.stats import percent
-from laif.suites.base import Case, CaseRecord, PromptSpec, check_languages, description, figures_by
+from laif.core.oracles import StableOracle
+from laif.core.parsing import strip_accents
+from laif.core.stats import percent
+from laif.core.suite import Case, CaseRecord, PromptSpec, check_languages, description, figures_by
 from laif.suites.factual import LANGUAGES, FactualSuite, Item
 
 #: Bumped whenever a perturbation's code changes what it produces.

@@ -1,6 +1,6 @@
 """A laif suite plugin: a few sums asked in four languages, each judged by a number oracle.
 
-Everything a suite needs comes from `laif.suites.base` and `laif.sandbox.oracles`;
+Everything a suite needs comes from `laif.core.suite` and `laif.core.oracles`;
 laif finds the suite through the `laif.suites` entry point in pyproject.toml.
 """
 
@@ -11,9 +11,9 @@ import json
 import random
 from typing import Any
 
+from laif.core.oracles import NumberOracle
+from laif.core.suite import Case, CaseRecord, PromptSpec
 from laif.errors import BadInput
-from laif.sandbox.oracles import NumberOracle
-from laif.suites.base import Case, CaseRecord, PromptSpec
 
 SUMS = [(7, 5), (12, 9), (23, 19), (40, 2), (15, 15), (8, 13)]
 ASK = {

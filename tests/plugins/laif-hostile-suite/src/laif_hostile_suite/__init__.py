@@ -6,8 +6,8 @@ import os
 import time
 from typing import Any
 
-from laif.sandbox.oracles import ExpectedOracle
-from laif.suites.base import Case, PromptSpec
+from laif.core.oracles import ExpectedOracle
+from laif.core.suite import Case, PromptSpec
 
 
 class _Base:
