@@ -5,7 +5,8 @@
   questions offer) and `dates` (when each obligation binds);
 - `obligations`: the obligations catalogue, each obligation's controls and the verdicts that
   sandbox runs and answered controls give it;
-- `drafts`: drafts of the documents the Act asks for (technical documentation, monitoring plan);
+- `drafts`: drafts of the documents the Act asks for (Annex IV technical documentation, the
+  Annex V declaration, the fundamental rights impact assessment, a regulatory sandbox plan);
 - `evidence`: signed evidence bundles; `exports`: OSCAL assessment results, CycloneDX model cards.
 
 Front ends call `laif.services.aiact` and `laif.services.evidence`. The AI Act's regulatory
