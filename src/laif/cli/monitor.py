@@ -39,7 +39,7 @@ STREAM_HELP = "The stream's name (its stored spec is used; a new stream gets the
 #: Changes of state printed after an intake (alerts first); all are in the history.
 SHOWN_CHANGES = 12
 FORMAT_HELP = ("jsonl: one call per line; otlp: one OTLP/JSON request of GenAI spans per line (OpenTelemetry); "
-               "csv: a table of model inputs and outputs with a time column.")
+               "csv: a table of model inputs and outputs with a time column; parquet: the same table in Parquet.")
 DB_HELP = "Database URL (default: LAIF_DB_URL, else SQLite under $LAIF_HOME)."
 
 
@@ -110,7 +110,7 @@ def init(output: Path = typer.Option(Path("monitor.yaml"), "--out", "-o", help="
 
 @monitor_app.command("ingest")
 def ingest_command(
-    files: list[Path] = typer.Argument(..., help="Log files: JSONL calls, OTLP/JSON spans or a CSV table (see --format)."),
+    files: list[Path] = typer.Argument(..., help="Logs: JSONL calls, OTLP/JSON spans, a CSV or a Parquet table (see --format)."),
     spec: Path | None = typer.Option(None, "--spec", help=SPEC_HELP),
     stream: str | None = typer.Option(None, "--stream", help=STREAM_HELP),
     form: str = typer.Option("jsonl", "--format", help=FORMAT_HELP),

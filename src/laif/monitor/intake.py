@@ -43,7 +43,7 @@ from laif.monitor.store import CallRow, IntakeRow, MonitorStore, StreamRow, Wind
 from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse
 
 FLUSH_EVERY = 20_000
-FORMS = ("jsonl", "otlp", "csv")
+FORMS = ("jsonl", "otlp", "csv", "parquet")
 STATUSES = ("ok", "error", "timeout")
 _FEEDBACK = {1: 1, -1: -1, 0: 0, "up": 1, "down": -1, "none": 0}
 
@@ -302,16 +302,130 @@ def _csv_decoder(path: Path) -> Decoder:
     return decode
 
 
+def _cells(column: Any, kind: str, name: str, where: str) -> list[Any]:
+    """One Parquet column of a row group as Python values: numbers, labels or times."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    t = column.type
+    if kind == "time":
+        if pa.types.is_timestamp(t):
+            if t.tz is None:
+                raise BadInput(f"{where}, column 'time': timestamps without a time zone; write them "
+                               "adjusted to UTC (pyarrow: pa.timestamp('us', tz='UTC'))")
+            return [v.timestamp() if v is not None else None for v in column.to_pylist()]
+        if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_floating(t):
+            return list(column.to_pylist())
+        raise BadInput(f"{where}, column 'time': type {t} is not a time; use a timestamp with a time zone, "
+                       "ISO 8601 text or seconds since 1970")
+    if pa.types.is_dictionary(t):
+        column = column.cast(t.value_type)
+        t = t.value_type
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return [float(v) if v is not None else None for v in column.to_pylist()]
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return list(column.to_pylist())
+    if pa.types.is_boolean(t):
+        return [("true" if v else "false") if v is not None else None for v in column.to_pylist()]
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return [v.isoformat() if v is not None else None for v in column.to_pylist()]
+    raise BadInput(f"{where}, column {name!r}: type {t} cannot be a drift feature; "
+                   "use numbers, text, booleans or dates")
+
+
+def _ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_every: int) -> IntakeResult:
+    """A Parquet table, one row group at a time (never the whole file in memory): a `time`
+    column, every other column a feature, as for CSV. Progress is kept in rows, with the SHA-256
+    of the rows taken in (as read), so a file fixed after a bad row goes on from that row, and a
+    file whose earlier rows changed is refused."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    try:
+        table = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise BadInput(f"{path}: not a Parquet file ({exc})") from None
+    names = table.schema_arrow.names
+    if "time" not in names:
+        raise BadInput(f"{path}: no 'time' column; the columns are {', '.join(names) or 'none'}")
+    with intake.store.session() as s:
+        done = s.scalars(select(IntakeRow).where(IntakeRow.stream == intake.spec.name,
+                                                 IntakeRow.path == intake.key)).first()
+        skip, expected = (done.lines, done.prefix_sha256) if done is not None else (0, "")
+    result.resumed_at = skip
+    features = [n for n in names if n != "time"]
+    row, pending = 0, 0
+
+    def check_prefix() -> None:
+        if intake.hasher.hexdigest() != expected:
+            raise BadInput(f"{path}: changed in its first {skip} rows, which stream {intake.spec.name!r} already "
+                           "took in", hint="take in a changed file under another stream")
+
+    for group in range(table.num_row_groups):
+        where = f"{path}: row group {group}"
+        try:
+            data = table.read_row_group(group)
+            columns = {name: _cells(data.column(name), "time" if name == "time" else "feature", name, where)
+                       for name in names}
+        except BadInput:
+            if row >= skip:  # never progress behind what was taken in
+                intake.flush()
+            raise
+        except (pa.ArrowException, OSError) as exc:
+            if row >= skip:
+                intake.flush()
+            raise BadInput(f"{where}: cannot be read ({exc})", hint=f"rows 1-{row} are taken in") from None
+        for i in range(data.num_rows):
+            if row == skip and skip:
+                check_prefix()
+            when = columns["time"][i]
+            cells = {n: columns[n][i] for n in features}
+            values = {n: v for n, v in cells.items() if v is not None and (not isinstance(v, str) or v.strip())}
+            if row >= skip:
+                try:
+                    if when is None:
+                        raise _Bad("empty")
+                    x = Exchange(time=_time(when), prompt="", answer=None, content=False, features=values)
+                except _Bad as exc:
+                    intake.flush()
+                    why = str(exc).removeprefix("field 'time': ")
+                    raise BadInput(f"{where}, row {row + 1} of the file, column 'time': {why}",
+                                   hint=f"rows 1-{row} are taken in; fix the row and run the same command to go "
+                                        "on from it") from None
+                intake.add(x)
+                result.windows.add(intake.spec.window_of(x.time, intake.seen - 1))
+                result.calls += 1
+                result.lines += 1
+                pending += 1
+            intake.hasher.update(repr((when, values)).encode())
+            row += 1
+            intake.line = row
+            if pending >= flush_every:
+                intake.flush()
+                pending = 0
+    if row < skip:
+        raise BadInput(f"{path}: has {row} rows, fewer than the {skip} stream {intake.spec.name!r} already took in",
+                       hint="take in a changed file under another stream")
+    if row == skip and skip:
+        check_prefix()
+    intake.flush()
+    return result
+
+
 def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "jsonl", whole_lines_only: bool = False,
            flush_every: int = FLUSH_EVERY) -> IntakeResult:
     """Take in `path` from where the last intake of it stopped. `form` is `jsonl` (one call per
-    line), `otlp` (one OTLP/JSON request of GenAI spans per line) or `csv` (a table with a `time`
-    column). With `whole_lines_only` a last line without its newline is left for later (it may
-    still be being written)."""
+    line), `otlp` (one OTLP/JSON request of GenAI spans per line), `csv` (a table with a `time`
+    column) or `parquet` (the same table in Parquet, read a row group at a time). With
+    `whole_lines_only` a last line without its newline is left for later (it may still be being
+    written)."""
     if form not in FORMS:
         raise BadInput(f"--format {form!r}: one of {', '.join(FORMS)}")
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
+    if form == "parquet":
+        intake = _Intake(store, spec, path)
+        intake.open_stream()
+        return _ingest_parquet(intake, path, IntakeResult(spec.name, path), flush_every)
     decode = _csv_decoder(path) if form == "csv" else _json_decoder(form, spec)
     intake = _Intake(store, spec, path)
     intake.open_stream()

@@ -20,6 +20,7 @@ The signals, per window:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,13 @@ NUMBERS = ("latency_s", "input_tokens", "output_tokens", "prompt_chars", "answer
 LABELS = ("prompt_language", "answer_language", "model", "finish_reason")
 #: Answers shorter than this are not read for language fidelity: py3langid is unreliable on them.
 MIN_WORDS_FOR_LANGUAGE = 3
+#: Language is read on the first this many characters of a text: py3langid's time grows with the
+#: text, and the first sentences tell the language (tests/test_monitor_speed.py checks the
+#: language-fidelity signal is unchanged on long answers). An answer that starts in the
+#: question's language and switches later counts as faithful.
+LANGUAGE_CHARS = 200
+#: How many distinct texts a `Reader` remembers (about 300 bytes each, a few MB in all).
+READER_CACHE = 10_000
 
 #: signal -> (numerator count, denominator count) for the rates.
 RATES = {
@@ -73,10 +81,53 @@ class Exchange:
 
 
 def _language(text: str) -> str | None:
-    if len(text.split()) < MIN_WORDS_FOR_LANGUAGE:
+    """The language of `text` read on its first `LANGUAGE_CHARS` characters (cut at a space)."""
+    head = text if len(text) <= LANGUAGE_CHARS else text[: text.rfind(" ", 0, LANGUAGE_CHARS) + 1 or LANGUAGE_CHARS]
+    if len(head.split(None, MIN_WORDS_FOR_LANGUAGE)) < MIN_WORDS_FOR_LANGUAGE:
         return None
-    lang, _ = detect(text)
+    lang, _ = detect(head)
     return None if lang == "und" else lang
+
+
+#: Every pattern of the IPMS text detector needs a digit (numbers, IBAN, VAT, phone) or an '@'
+#: (e-mail): a text with neither holds none, and most answers are read no further.
+_MAY_HOLD_PII = re.compile(r"[\d@]")
+
+
+def _pii(text: str) -> list[dict[str, Any]]:
+    return find_in_text(text) if _MAY_HOLD_PII.search(text) else []
+
+
+class Reader:
+    """Reads texts, remembering the last `size` distinct ones: a system asked the same question
+    (templates, FAQ) or giving the same answer (refusals, canned replies) is read once. Results
+    are those of reading each text afresh; when full, the memory is emptied and starts again."""
+
+    def __init__(self, size: int = READER_CACHE) -> None:
+        self.size = size
+        self.languages: dict[str, str | None] = {}
+        self.answers: dict[str, tuple[bool, list[dict[str, Any]]]] = {}
+
+    def language(self, text: str) -> str | None:
+        found = self.languages.get(text, _MISSING)
+        if found is _MISSING:
+            if len(self.languages) >= self.size:
+                self.languages.clear()
+            found = self.languages[text] = _language(text)
+        return found  # type: ignore[return-value]
+
+    def answer(self, text: str) -> tuple[bool, list[dict[str, Any]]]:
+        """Whether the answer is a refusal, and the personal data in it."""
+        found = self.answers.get(text)
+        if found is None:
+            if len(self.answers) >= self.size:
+                self.answers.clear()
+            found = self.answers[text] = (is_refusal(text), _pii(text))
+        return found
+
+
+_MISSING = object()
+_READER = Reader()
 
 
 @dataclass
@@ -90,19 +141,18 @@ class Analysis:
     answer_language: str | None = None
 
 
-def analyse(x: Exchange, languages: bool = True) -> Analysis:
+def analyse(x: Exchange, languages: bool = True, reader: Reader = _READER) -> Analysis:
     """Refusal, emptiness and personal data of the answer; with `languages`, the languages too."""
     if not x.content:
         return Analysis()
-    a = Analysis(prompt_language=_language(x.prompt) if languages else None)
+    a = Analysis(prompt_language=reader.language(x.prompt) if languages else None)
     if x.status != "ok":
         return a
     text = (x.answer or "").strip()
     a.empty = not text
     if text:
-        a.refusal = is_refusal(text)
-        a.pii = find_in_text(text)
-        a.answer_language = _language(text) if languages else None
+        a.refusal, a.pii = reader.answer(text)
+        a.answer_language = reader.language(text) if languages else None
     return a
 
 
