@@ -35,6 +35,7 @@ from laif.cli import (  # noqa: E402
     readiness,
     sandbox,
     secrets,
+    serve,
     suites,
 )
 
@@ -54,6 +55,7 @@ app.add_typer(evidence.evidence_app, name="evidence")
 app.add_typer(obligations.obligations_app, name="obligations")
 app.add_typer(monitor.monitor_app, name="monitor")
 app.add_typer(incidents.incidents_app, name="incidents")
+app.command("serve")(serve.serve)  # the portal itself is imported when the command runs
 
 __all__ = ["app", "main"]
 
