@@ -46,6 +46,7 @@ def test_statistic_thresholds_are_the_documented_ones() -> None:
     assert f"{stats.PSI_WARNING} moderate, {stats.PSI_ALERT} significant" in DOCS
     assert f"p < {stats.P_VALUE} after correction" in DOCS
     assert f"{stats.DISTANCE_ALERT}, with {stats.DISTANCE_MIN_N:,}+ values" in DOCS
+    assert f"alert when MMD > {stats.MMD_ALERT}" in DOCS and f"from {stats.MMD_PERMUTATIONS} random permutations" in DOCS
 
 
 @pytest.mark.parametrize("category", list(CATEGORIES))

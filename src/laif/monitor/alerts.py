@@ -143,8 +143,9 @@ def evaluate(store: MonitorStore, name: str) -> Evaluation:
                 verdict.rules = _signal_rules(spec, signals, bands)
                 for feature, result in verdict.features.items():
                     verdict.rules[f"drift.{feature}"] = {
-                        "state": result["state"], "value": result["psi"],
-                        "why": f"PSI {result['psi']:.3f}, {result['test']} p {result['p_adjusted']:.3g} (corrected), "
+                        "state": result["state"], "value": result["psi"] if result["psi"] is not None else result["distance"],
+                        "why": (f"PSI {result['psi']:.3f}, " if result["psi"] is not None else "")
+                               + f"{result['test']} p {result['p_adjusted']:.3g} (corrected), "
                                f"{result['distance_name']} {result['distance']:.3f}"}
                 verdict.state = worst([r["state"] for r in verdict.rules.values()])
         verdicts.append(verdict)

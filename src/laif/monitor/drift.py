@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from laif.monitor import stats
-from laif.monitor.sketch import Categories, Sketch
+from laif.monitor.sketch import Categories, EmbeddingSample, Sketch
 from laif.monitor.summary import WindowSummary
 
 PSI_BINS = 10
@@ -62,13 +62,27 @@ def compare_labels(reference: Categories, current: Categories) -> dict[str, Any]
     }
 
 
+def compare_embeddings(reference: EmbeddingSample, current: EmbeddingSample) -> dict[str, Any]:
+    """The two windows' samples of embeddings (at most 200 each) by MMD with a permutation test."""
+    test = stats.mmd_test(reference.vectors(), current.vectors())
+    return {
+        "kind": "embedding", "n_reference": reference.n, "n": current.n, "dim": current.dim,
+        "sampled": (len(reference.kept), len(current.kept)),
+        "psi": None, "mmd": test.statistic, "p_value": test.p_value, "test": "MMD permutation",
+        "distance": test.statistic, "distance_name": "MMD",
+    }
+
+
 def feature_state(result: dict[str, Any]) -> str:
     """Drift needs both a significant test and a size that matters:
     warning: the corrected p-value < 0.05;
-    alert: that, and PSI > 0.25 or a distance > 0.1 (the distance when both windows hold 1,000+ values).
+    alert: that, and PSI > 0.25 or a distance > 0.1 (the distance when both windows hold 1,000+ values);
+    for embeddings, that and an MMD > 0.1 (on samples of 200, the MMD without drift stays near 0.05).
     PSI alone is not enough on small windows: its noise is about (bins - 1)(1/n1 + 1/n2), 0.06 at 160 calls."""
     if result["p_adjusted"] >= stats.P_VALUE:
         return "ok"
+    if result["kind"] == "embedding":  # MMD: the alert needs a change larger than a sample's noise
+        return "alert" if result["distance"] > stats.MMD_ALERT else "warning"
     large = min(result["n_reference"], result["n"]) >= stats.DISTANCE_MIN_N
     if result["psi"] > stats.PSI_ALERT or (large and result["distance"] > stats.DISTANCE_ALERT):
         return "alert"
@@ -84,6 +98,9 @@ def compare(reference: WindowSummary, current: WindowSummary, correction: str = 
     for name in sorted(set(reference.labels) & set(current.labels)):
         if reference.labels[name].n and current.labels[name].n:
             out[name] = compare_labels(reference.labels[name], current.labels[name])
+    ref_e, cur_e = reference.embeddings, current.embeddings
+    if ref_e is not None and cur_e is not None and len(ref_e.kept) >= 2 and len(cur_e.kept) >= 2 and ref_e.dim == cur_e.dim:
+        out["embedding"] = compare_embeddings(ref_e, cur_e)
     adjusted = stats.CORRECTIONS[correction]([r["p_value"] for r in out.values()])
     for result, p in zip(out.values(), adjusted, strict=True):
         result["p_adjusted"] = p

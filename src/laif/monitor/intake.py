@@ -115,6 +115,10 @@ def parse_exchange(record: Any, identifiers: list[str], keep_ids: bool) -> Excha
         if isinstance(value, bool) or not isinstance(value, int | float | str) or (
                 not isinstance(value, str) and not math.isfinite(value)):
             raise _Bad(f"field 'features.{name}': expected a number or text, got {value!r}")
+    embedding = record.get("embedding")
+    if embedding is not None and (not isinstance(embedding, list) or len(embedding) < 2 or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in embedding)):
+        raise _Bad("field 'embedding': expected a list of two or more numbers")
     ids: dict[str, str] = {}
     if keep_ids:
         for name in identifiers:
@@ -136,6 +140,7 @@ def parse_exchange(record: Any, identifiers: list[str], keep_ids: bool) -> Excha
         feedback=_FEEDBACK[feedback] if feedback is not None else None,
         ids=ids,
         features=features,
+        embedding=[float(v) for v in embedding] if embedding is not None else None,
     )
 
 
@@ -168,6 +173,7 @@ class _Intake:
         self.offset = 0
         self.line = 0
         self.seen = 0
+        self.dim: int | None = None  # the length of this intake's embeddings
         self.pseudonymiser: Pseudonymiser | None = None
         if spec.keep == "pseudonymised" and spec.identifiers:
             self.pseudonymiser = Pseudonymiser(domain_key(master_secret(spec.key_env), spec.name))
@@ -207,6 +213,16 @@ class _Intake:
                            hint="a file is only ever appended to; take in a changed file under another stream")
         self.offset, self.line = row.bytes, row.lines
         return row.lines
+
+    def check(self, calls: list[Exchange]) -> list[Exchange]:
+        """Embeddings all of one length, so windows can be compared."""
+        for x in calls:
+            if x.embedding is not None:
+                if self.dim is None:
+                    self.dim = len(x.embedding)
+                elif len(x.embedding) != self.dim:
+                    raise _Bad(f"field 'embedding': {len(x.embedding)} numbers where the lines before have {self.dim}")
+        return calls
 
     def add(self, x: Exchange) -> None:
         index = self.spec.window_of(x.time, self.seen)
@@ -439,7 +455,7 @@ def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "j
             line_no = intake.line + 1
             if raw.strip():
                 try:
-                    calls = [] if form == "csv" and line_no == 1 else decode(raw)  # the header
+                    calls = [] if form == "csv" and line_no == 1 else intake.check(decode(raw))  # 1: the header
                 except (ValueError, UnicodeDecodeError, csv.Error) as exc:
                     intake.flush()
                     what = "a CSV row" if form == "csv" else "a JSON line"

@@ -41,5 +41,6 @@ def metrics_text(store: MonitorStore) -> str:
         for name, r in w.rules.items():
             rule.labels(row.name, name).set(STATES.index(r["state"]))
         for name, f in w.features.items():
-            psi.labels(row.name, name).set(f["psi"])
+            if f["psi"] is not None:  # embeddings have an MMD, not a PSI
+                psi.labels(row.name, name).set(f["psi"])
     return generate_latest(registry).decode("utf-8")

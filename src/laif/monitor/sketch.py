@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,3 +163,64 @@ class Categories:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Categories:
         return cls({str(k): int(v) for k, v in data.items()})
+
+
+#: How many embeddings a window keeps: a uniform sample, enough for the MMD test (stats.mmd_test).
+EMBEDDING_SAMPLE = 200
+
+
+@dataclass
+class EmbeddingSample:
+    """A uniform sample of at most `size` vectors that merges: each vector gets a key from a hash
+    of its values, and the `size` smallest keys are kept (a bottom-k sample). The merge of two
+    windows' samples is then exactly the sample of their union, in any order."""
+
+    size: int = EMBEDDING_SAMPLE
+    dim: int | None = None
+    n: int = 0
+    kept: dict[float, list[float]] = field(default_factory=dict)
+
+    @staticmethod
+    def key(vector: list[float]) -> float:
+        digest = hashlib.blake2b(struct.pack(f"<{len(vector)}d", *vector), digest_size=8).digest()
+        return int.from_bytes(digest, "little") / 2**64
+
+    def add(self, vector: list[float]) -> None:
+        if self.dim is None:
+            self.dim = len(vector)
+        elif len(vector) != self.dim:
+            raise ValueError(f"an embedding of {len(vector)} numbers where this stream's have {self.dim}")
+        self.n += 1
+        self._offer(self.key(vector), vector)
+
+    def _offer(self, key: float, vector: list[float]) -> None:
+        if len(self.kept) < self.size:
+            self.kept[key] = vector
+            return
+        worst = max(self.kept)
+        if key < worst:
+            del self.kept[worst]
+            self.kept[key] = vector
+
+    def merge(self, other: EmbeddingSample) -> EmbeddingSample:
+        if other.dim is not None and self.dim is not None and other.dim != self.dim:
+            raise ValueError(f"embeddings of {other.dim} and {self.dim} numbers cannot be compared")
+        self.dim = self.dim if self.dim is not None else other.dim
+        self.n += other.n
+        for key, vector in other.kept.items():
+            self._offer(key, vector)
+        return self
+
+    def vectors(self) -> list[list[float]]:
+        return [self.kept[k] for k in sorted(self.kept)]
+
+    def to_json(self) -> dict[str, Any]:
+        keys = sorted(self.kept)
+        return {"size": self.size, "dim": self.dim, "n": self.n, "keys": keys,
+                "vectors": [[float(f"{v:.6g}") for v in self.kept[k]] for k in keys]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EmbeddingSample:
+        sample = cls(size=int(data["size"]), dim=data["dim"], n=int(data["n"]))
+        sample.kept = {float(k): [float(v) for v in vec] for k, vec in zip(data["keys"], data["vectors"], strict=True)}
+        return sample

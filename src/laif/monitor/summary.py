@@ -28,7 +28,7 @@ from typing import Any
 from laif.core.langid import detect
 from laif.core.parsing import is_refusal
 from laif.ipms.detect import find_in_text
-from laif.monitor.sketch import Categories, Sketch
+from laif.monitor.sketch import Categories, EmbeddingSample, Sketch
 
 COUNTS = ("n", "ok", "read", "errors", "timeouts", "empty", "answered", "refusals", "truncated", "pii",
           "lang_checked", "lang_same", "rated", "feedback_up")
@@ -75,6 +75,8 @@ class Exchange:
     feedback: int | None = None  # -1, 0 or 1
     ids: dict[str, str] = field(default_factory=dict)
     features: dict[str, float | str] = field(default_factory=dict)
+    #: A vector standing for the call (an embedding of the prompt, say), compared by MMD.
+    embedding: list[float] | None = None
     #: False when the source did not capture prompt and answer (OpenTelemetry spans by default):
     #: the text signals then leave this call out instead of counting it as empty.
     content: bool = True
@@ -161,6 +163,7 @@ class WindowSummary:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     numbers: dict[str, Sketch] = field(default_factory=dict)
     labels: dict[str, Categories] = field(default_factory=dict)
+    embeddings: EmbeddingSample | None = None
     first: datetime | None = None
     last: datetime | None = None
 
@@ -215,6 +218,10 @@ class WindowSummary:
                 self._label(f"features.{name}", value)
             else:
                 self._number(f"features.{name}", value)
+        if x.embedding is not None:
+            if self.embeddings is None:
+                self.embeddings = EmbeddingSample()
+            self.embeddings.add(x.embedding)
 
     def merge(self, other: WindowSummary) -> WindowSummary:
         for key, value in other.counts.items():
@@ -223,6 +230,8 @@ class WindowSummary:
             self.numbers.setdefault(name, Sketch()).merge(sketch)
         for name, cats in other.labels.items():
             self.labels.setdefault(name, Categories()).merge(cats)
+        if other.embeddings is not None:
+            self.embeddings = (self.embeddings or EmbeddingSample(size=other.embeddings.size)).merge(other.embeddings)
         if other.first is not None and (self.first is None or other.first < self.first):
             self.first = other.first
         if other.last is not None and (self.last is None or other.last > self.last):
@@ -248,6 +257,7 @@ class WindowSummary:
             "counts": self.counts,
             "numbers": {k: v.to_json() for k, v in sorted(self.numbers.items())},
             "labels": {k: v.to_json() for k, v in sorted(self.labels.items())},
+            **({"embeddings": self.embeddings.to_json()} if self.embeddings is not None else {}),
             "first": self.first.isoformat() if self.first else None,
             "last": self.last.isoformat() if self.last else None,
         }
@@ -258,6 +268,7 @@ class WindowSummary:
             counts={**dict.fromkeys(COUNTS, 0), **{k: int(v) for k, v in data["counts"].items()}},
             numbers={k: Sketch.from_json(v) for k, v in data["numbers"].items()},
             labels={k: Categories.from_json(v) for k, v in data["labels"].items()},
+            embeddings=EmbeddingSample.from_json(data["embeddings"]) if data.get("embeddings") else None,
             first=datetime.fromisoformat(data["first"]) if data.get("first") else None,
             last=datetime.fromisoformat(data["last"]) if data.get("last") else None,
         )
