@@ -12,16 +12,13 @@ import importlib.resources
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from laif._yaml import load_yaml, validate
+from laif.core.strict import Strict
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Rule(_Strict):
+class Rule(Strict):
     from_: date = Field(alias="from")
     cite: str
     text: str
@@ -29,21 +26,21 @@ class Rule(_Strict):
     obligations: list[str] = []
 
 
-class Transitional(_Strict):
+class Transitional(Strict):
     placed_before: date | None = None
     comply_by: date | None = None
     cite: str
     text: str
 
 
-class Pending(_Strict):
+class Pending(Strict):
     what: str
     source: str
     affects: list[str]
     status: str
 
 
-class Dates(_Strict):
+class Dates(Strict):
     version: str
     source: str
     checked: date

@@ -8,28 +8,23 @@ warning state and one for the alert state. The Art. 72 plan is written from it (
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from laif._yaml import load_spec_file
 from laif.configurator.spec import Threshold
+from laif.core.strict import Strict, canonical_sha256
 from laif.monitor.summary import SIGNALS
 
 _SIZE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Window(_Strict):
+class Window(Strict):
     by: Literal["time", "count"] = Field("time", description="Cut the stream by time or by number of calls.")
     size: str = Field("1h", description="For time: 30m, 1h, 1d. For count: a number of calls, e.g. 1000.")
 
@@ -51,7 +46,7 @@ class Window(_Strict):
         return f"{self.size} of time" if self.by == "time" else f"{self.size} calls"
 
 
-class Reference(_Strict):
+class Reference(Strict):
     """The windows the others are compared with: the first N, or those starting in [start, end)."""
 
     windows: int | None = Field(24, ge=1, description="The first N windows of the stream.")
@@ -76,7 +71,7 @@ class Reference(_Strict):
         return f"the first {self.windows} window(s) of the stream"
 
 
-class Rule(_Strict):
+class Rule(Strict):
     """Thresholds of one signal; with neither, only the reference band judges it."""
 
     warning: Threshold | None = None
@@ -94,7 +89,7 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
 }
 
 
-class MonitorSpec(_Strict):
+class MonitorSpec(Strict):
     version: Literal[1] = 1
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
                       description="The stream's name: 1-64 letters, digits, '-', '_', starting with a letter or digit.")
@@ -128,7 +123,8 @@ class MonitorSpec(_Strict):
         return v
 
     def spec_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+        """SHA-256 of the spec as validated (laif.core.strict.canonical_sha256), named in the monitoring plan."""
+        return canonical_sha256(self)
 
     def window_of(self, when: datetime, seq: int) -> int:
         """The index of the window a call at `when`, the `seq`-th of the stream (from 0), falls in."""

@@ -18,9 +18,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from laif._yaml import line_of, load_yaml, validate
+from laif.core.strict import Frozen
 from laif.errors import BadInput
 
 LANGUAGES = ("en", "fr")
@@ -28,11 +29,7 @@ PROFILE = "profile"
 NONE = "none"  # the multiple-choice option that means nothing is ticked
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Strict):
+class Text(Frozen):
     en: str
     fr: str
 
@@ -40,20 +37,20 @@ class Text(_Strict):
         return str(getattr(self, lang, self.en))
 
 
-class Dimension(_Strict):
+class Dimension(Frozen):
     id: str
     family: Literal["dma", "ai"]
     en: str
     fr: str
 
 
-class Option(_Strict):
+class Option(Frozen):
     score: int | None = Field(None, ge=0)
     en: str
     fr: str
 
 
-class Question(_Strict):
+class Question(Frozen):
     id: str
     dimension: str
     kind: Literal["single", "multi"]
@@ -92,7 +89,7 @@ class Question(_Strict):
         }
 
 
-class Bank(_Strict):
+class Bank(Frozen):
     version: str
     languages: list[str]
     dimensions: list[Dimension]

@@ -12,9 +12,10 @@ from functools import cache
 from statistics import fmean
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from laif._yaml import validate
+from laif.core.strict import Frozen
 from laif.readiness.bank import Answers, Text, data_file, load_bank
 from laif.readiness.rules import SEVERITIES, Condition, check_conditions, load_services
 
@@ -23,17 +24,13 @@ PORTFOLIO_SIZE = 5
 ROUTED_USE_CASES = 3
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Taxonomy(_Strict):
+class Taxonomy(Frozen):
     source: str
     technologies: dict[str, Text]
     purposes: dict[str, Text]
 
 
-class UseCase(_Strict):
+class UseCase(Frozen):
     id: str
     en: str
     fr: str
@@ -47,7 +44,7 @@ class UseCase(_Strict):
     ai_act: str | None = None
 
 
-class UseCases(_Strict):
+class UseCases(Frozen):
     version: str
     taxonomy: Taxonomy
     usecases: list[UseCase]

@@ -9,19 +9,18 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from laif._yaml import validate
+from laif.core.strict import Frozen
 from laif.readiness.bank import Answers, Bank, Text, data_file, load_bank
 
 SEVERITIES = ("high", "medium", "low")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class Condition(Frozen):
+    model_config = ConfigDict(populate_by_name=True)
 
-
-class Condition(_Strict):
     answer: str | None = None
     dimension: str | None = None
     in_: list[str] | None = Field(None, alias="in")
@@ -88,13 +87,13 @@ def check_conditions(owner: str, conditions: list[Condition], bank: Bank) -> lis
     return problems
 
 
-class Stage(_Strict):
+class Stage(Frozen):
     id: str
     en: str
     fr: str
 
 
-class Service(_Strict):
+class Service(Frozen):
     stage: str
     partner: str
     en: str
@@ -102,13 +101,13 @@ class Service(_Strict):
     laif: str | None = None
 
 
-class BandService(_Strict):
+class BandService(Frozen):
     service: str
     en: str
     fr: str
 
 
-class Services(_Strict):
+class Services(Frozen):
     version: str
     stages: list[Stage]
     services: dict[str, Service]
@@ -125,7 +124,7 @@ class Services(_Strict):
         return self
 
 
-class Finding(_Strict):
+class Finding(Frozen):
     id: str
     severity: Literal["high", "medium", "low"]
     en: str
@@ -135,7 +134,7 @@ class Finding(_Strict):
     services: list[str]
 
 
-class Findings(_Strict):
+class Findings(Frozen):
     version: str
     findings: list[Finding]
 

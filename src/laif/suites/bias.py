@@ -18,10 +18,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from laif._yaml import load_file, load_yaml, validate
 from laif.core.oracles import ExpectedOracle, NumberOracle, Oracle, ReferenceOracle, SameOracle
+from laif.core.strict import Frozen
 from laif.core.suite import Case, PromptSpec, check_languages, sample_limit
 from laif.errors import BadInput
 
@@ -31,10 +32,6 @@ PAIRS_PER_TEMPLATE = 3
 _PLACEHOLDER = re.compile(r"\{(people|person)(?:_(a|b))?\}")
 
 Localised = dict[str, str]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_languages(value: Localised) -> Localised:
@@ -47,7 +44,7 @@ def _check_languages(value: Localised) -> Localised:
     return value
 
 
-class LibraryHeader(_Strict):
+class LibraryHeader(Frozen):
     schema_version: int = Field(alias="schema")
     version: str
     instructions: dict[str, Localised]
@@ -68,7 +65,7 @@ class LibraryHeader(_Strict):
         return _check_languages(value)
 
 
-class Group(_Strict):
+class Group(Frozen):
     id: str
     people: Localised
     person: Localised
@@ -79,7 +76,7 @@ class Group(_Strict):
         return _check_languages(value)
 
 
-class Template(_Strict):
+class Template(Frozen):
     id: str
     oracle: Oracle
     probes: str = Field(min_length=10, description="provenance note: what the template probes and why")
@@ -130,7 +127,7 @@ class Template(_Strict):
         return "choice" if self.options else ("number" if self.oracle.answer == "number" else "yesno")
 
 
-class CategoryFile(_Strict):
+class CategoryFile(Frozen):
     category: str
     provenance: str
     groups: list[Group] = Field(min_length=2)

@@ -23,12 +23,13 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from laif._yaml import load_file
 from laif.core.oracles import NumberOracle, ReferenceOracle, Verdict, judge
 from laif.core.parsing import is_hedged
 from laif.core.stats import percent
+from laif.core.strict import Frozen
 from laif.core.suite import Case, CaseRecord, PromptSpec, check_languages, description, figures_by, sample_limit
 from laif.errors import BadInput
 
@@ -36,16 +37,12 @@ LANGUAGES = ["en", "fr", "de", "lb"]
 TOPICS = {"luxembourg": "Luxembourg", "eu": "European Union", "general": "General knowledge"}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NumberAnswer(_Strict):
+class NumberAnswer(Frozen):
     value: float
     tolerance: float = Field(default=0.0, ge=0)
 
 
-class Item(_Strict):
+class Item(Frozen):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     topic: str
     answers: list[str] | None = Field(default=None, min_length=1)
@@ -88,7 +85,7 @@ class Item(_Strict):
         return str(getattr(self, lang))
 
 
-class ItemFile(_Strict):
+class ItemFile(Frozen):
     version: str
     system: dict[str, str]
     items: list[Item] = Field(min_length=1)

@@ -23,21 +23,18 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from laif._yaml import load_file
 from laif.core.oracles import GuardOracle
 from laif.core.stats import percent
+from laif.core.strict import Frozen
 from laif.core.suite import Case, CaseRecord, PromptSpec, check_languages, description, figures_by, sample_limit
 
 LANGUAGES = ["en", "fr", "de", "lb"]
 KINDS = {"direct": "Direct injection", "indirect": "Indirect injection"}
 #: Made-up code words for the secret; the digits come from a generator seeded per test.
 _SECRET_WORDS = ["ORCHID", "HERON", "COBALT", "QUARTZ", "LINDEN", "MARLIN", "SAFFRON", "TUNDRA"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _every_language(value: dict[str, str]) -> dict[str, str]:
@@ -47,7 +44,7 @@ def _every_language(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-class Attack(_Strict):
+class Attack(Frozen):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     kind: Literal["direct", "indirect"]
     goal: Literal["leak", "hijack"]
@@ -69,7 +66,7 @@ class Attack(_Strict):
         return self
 
 
-class AttackFile(_Strict):
+class AttackFile(Frozen):
     version: str
     canary: list[str] = Field(min_length=2, max_length=2)
     system: dict[str, str]
