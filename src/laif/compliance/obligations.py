@@ -13,6 +13,9 @@ every measurement is on the good side of its threshold; output tests count for A
 together with the data-governance control; an obligation's verdict says how many of the
 article's duties the catalogue checks (`coverage`); runs of different models are never
 assessed together.
+
+A metric's path is read by `laif.core.figures.read_figures` (as a sandbox spec's thresholds are),
+and judged by its `Bound` on the 95% interval: a run with nothing at the path is `not assessed`.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from laif._yaml import line_of, load_yaml, validate
 from laif.compliance.ai_act import ROLES
 from laif.compliance.qualify import HIGH_RISK_BY_ROLE
+from laif.core.figures import Bound, find_figures
 from laif.core.stats import wilson
+from laif.core.strict import Strict
 from laif.errors import BadInput
 
 VERDICTS = ("not met", "inconclusive", "not assessed", "met")  # worst first
@@ -51,11 +56,7 @@ def worst(verdicts: list[str]) -> str:
     return min(verdicts, key=VERDICTS.index) if verdicts else "not assessed"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Metric(_Strict):
+class Metric(Strict):
     title: str
     suite: str
     path: str
@@ -64,8 +65,13 @@ class Metric(_Strict):
     unit: str = "%"
     risk: str = ""  # what a miss means, in the risk summary
 
+    @property
+    def bound(self) -> Bound:
+        """The threshold, judged on the 95% interval."""
+        return Bound(self.direction, self.threshold, on="interval")
 
-class Control(_Strict):
+
+class Control(Strict):
     title: str
     question: str
     fact: bool = False  # answered done yes/no with evidence, never scored
@@ -79,7 +85,7 @@ def _article(value: str) -> str:
     return value
 
 
-class Requirement(_Strict):
+class Requirement(Strict):
     id: str
     text: str
     metrics: list[str] = []
@@ -111,7 +117,7 @@ class Requirement(_Strict):
         return self
 
 
-class Uncovered(_Strict):
+class Uncovered(Strict):
     id: str
     text: str
 
@@ -121,7 +127,7 @@ class Uncovered(_Strict):
         return _article(value)
 
 
-class Obligation(_Strict):
+class Obligation(Strict):
     id: str
     title: str
     requirements: list[Requirement]
@@ -133,7 +139,7 @@ class Obligation(_Strict):
         return _article(value)
 
 
-class Catalogue(_Strict):
+class Catalogue(Strict):
     version: str
     regulation: str
     scale: dict[int, str]
@@ -217,7 +223,7 @@ def scope_from_risk(risk: str, role: str) -> list[str]:
 # --- controls -------------------------------------------------------------------------------------
 
 
-class ControlAnswer(_Strict):
+class ControlAnswer(Strict):
     score: int | None = Field(default=None, ge=1, le=5)
     done: bool | None = None  # for a fact
     evidence: list[str] = []
@@ -289,29 +295,10 @@ def load_controls(path: Path, catalogue: Catalogue) -> Answers:
 # --- verdicts -------------------------------------------------------------------------------------
 
 
-def _nodes(summary: Any, parts: list[str], at: str = "") -> list[tuple[str, Any]]:
-    """(path, node) for every node the path reaches; `*` fans out over a mapping's keys."""
-    if not parts:
-        return [(at, summary)]
-    head, rest = parts[0], parts[1:]
-    if not isinstance(summary, dict):
-        return []
-    keys = [k for k in summary if k not in ("kind",)] if head == "*" else [head] if head in summary else []
-    out: list[tuple[str, Any]] = []
-    for key in keys:
-        out += _nodes(summary[key], rest, f"{at}.{key}" if at else str(key))
-    return out
-
-
 def judge_measurement(value: float | None, low: float | None, high: float | None,
-                      direction: str, threshold: float) -> str:
-    if value is None:
-        return "not assessed"
-    lo = value if low is None else low
-    hi = value if high is None else high
-    if direction == "higher":
-        return "met" if lo >= threshold else "not met" if hi < threshold else "inconclusive"
-    return "met" if hi <= threshold else "not met" if lo > threshold else "inconclusive"
+                      direction: Literal["higher", "lower"], threshold: float) -> str:
+    """A measurement against a threshold on its interval (laif.core.figures.Bound)."""
+    return Bound(direction, threshold, on="interval").judge(value, low, high)
 
 
 def measure(metric: Metric, results: dict[str, Any] | None) -> dict[str, Any]:
@@ -322,28 +309,16 @@ def measure(metric: Metric, results: dict[str, Any] | None) -> dict[str, Any]:
     if results is None:
         return base | {"run_id": None, "measurements": [], "verdict": "not assessed",
                        "reason": f"no complete run of the {metric.suite} suite"}
-    found = _nodes(results.get("scores") or {}, metric.path.split("."))
-    measurements: list[dict[str, Any]] = []
-    for where, node in found:
-        if isinstance(node, dict):
-            value = node.get("value", node.get("score"))
-            low, high = node.get("low"), node.get("high")
-            n = node.get("n", node.get("decided"))
-        else:
-            value, low, high, n = node, None, None, None
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            continue
-        verdict = judge_measurement(value, low, high, metric.direction, metric.threshold)
-        stars = [part for pattern, part in zip(metric.path.split("."), where.split("."), strict=True) if pattern == "*"]
-        measurements.append({"path": where, "label": " / ".join(stars) or where.rsplit(".", 1)[-1],
-                             "value": value, "low": low, "high": high, "n": n, "verdict": verdict})
+    found = find_figures(results.get("scores") or {}, metric.path)
+    measurements: list[dict[str, Any]] = [
+        {"path": f.path, "label": " / ".join(f.matched) or f.path.rsplit(".", 1)[-1], "value": f.value,
+         "low": f.low, "high": f.high, "n": f.n, "verdict": metric.bound.judge_figure(f)} for f in found]
     if not measurements:
         return base | {"run_id": results["run_id"], "measurements": [], "verdict": "not assessed",
                        "reason": f"the {metric.suite} run has nothing at {metric.path}"}
     verdict = worst([m["verdict"] for m in measurements])
     counts = {v: sum(1 for m in measurements if m["verdict"] == v) for v in VERDICTS}
-    reason = ", ".join(f"{n} {v}" for v, n in counts.items() if n) + \
-        f" ({'at least' if metric.direction == 'higher' else 'at most'} {metric.threshold:g} {metric.unit})"
+    reason = ", ".join(f"{n} {v}" for v, n in counts.items() if n) + f" ({metric.bound.text()} {metric.unit})"
     return base | {"run_id": results["run_id"], "measurements": measurements, "verdict": verdict, "reason": reason,
                    "multiplicity": multiplicity(metric, measurements) if len(measurements) > 1 else None}
 
@@ -366,7 +341,7 @@ def multiplicity(metric: Metric, measurements: list[dict[str, Any]]) -> dict[str
             corrected = None
             continue
         low, high = wilson(round(value / 100 * n), n, z)
-        if judge_measurement(value, low * 100, high * 100, metric.direction, metric.threshold) == "not met":
+        if metric.bound.judge(value, low * 100, high * 100) == "not met":
             corrected += 1
     return {"cells": k, "not_met": len(missed), "expected_by_chance": round(CHANCE_PER_CELL * k, 2),
             "not_met_bonferroni": corrected, "confidence_bonferroni": round(100 * (1 - 2 * CHANCE_PER_CELL / k), 3),

@@ -3,19 +3,24 @@
 The pydantic model below is the source of truth; `laif sandbox schema` prints its JSON
 Schema, `laif sandbox validate` reports every error with its YAML path and line, and
 `laif sandbox init` writes a commented example.
+
+A threshold names `SUITE.PATH`: a figure in that suite's run summary, read by
+`laif.core.figures` exactly as the obligations catalogue reads it (`*` included), and gated on
+its point value, `min` and `max` both inclusive. A path with `*` gates each figure it reaches,
+one row each, named by its own path.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from laif._yaml import load_spec_file
+from laif.core.figures import Bound, FigureError, read_figures
+from laif.core.strict import Strict, canonical_sha256
 from laif.errors import BadInput
 
 SPEC_VERSION = 1
@@ -23,11 +28,7 @@ _TIME = re.compile(r"^(?:(\d+)-)?(\d{1,2}):(\d{2}):(\d{2})$")
 _MEMORY = re.compile(r"^(\d+)([KMGT]?)$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Serve(_Strict):
+class Serve(Strict):
     """A model the sandbox starts on the compute node before the assessment, and stops after."""
 
     engine: Literal["vllm", "llamacpp"] = Field(description="vllm on a GPU, llamacpp on CPU.")
@@ -36,7 +37,7 @@ class Serve(_Strict):
     extra_args: list[str] = Field(default_factory=list, description="Passed to the server as they are.")
 
 
-class System(_Strict):
+class System(Strict):
     """The system under test."""
 
     model: str | None = Field(None, description="A laif model string: embedded, llamacpp:PATH, "
@@ -61,7 +62,7 @@ class System(_Strict):
         return self.model
 
 
-class Threshold(_Strict):
+class Threshold(Strict):
     min: float | None = None
     max: float | None = None
 
@@ -71,8 +72,13 @@ class Threshold(_Strict):
             raise ValueError("give `min` or `max` (or both)")
         return self
 
+    def bounds(self) -> list[Bound]:
+        """min and max as bounds on the point value."""
+        return ([Bound("higher", self.min, on="value")] if self.min is not None else []) + \
+            ([Bound("lower", self.max, on="value")] if self.max is not None else [])
 
-class Resources(_Strict):
+
+class Resources(Strict):
     nodes: int = Field(1, ge=1)
     gpus: int = Field(0, ge=0, description="GPUs per node.")
     cpus: int = Field(2, ge=1, description="CPU cores per task.")
@@ -115,7 +121,7 @@ class Resources(_Strict):
         return int(number) * {"K": 1 / 1024 ** 2, "M": 1 / 1024, "": 1 / 1024, "G": 1, "T": 1024}[unit]
 
 
-class SandboxSpec(_Strict):
+class SandboxSpec(Strict):
     """One sandbox: what is tested, how, against which thresholds, where it runs."""
 
     version: Literal[1] = 1
@@ -129,7 +135,8 @@ class SandboxSpec(_Strict):
     thresholds: dict[str, Threshold] = Field(
         default_factory=dict,
         description="`SUITE.PATH` in the run summary -> min/max, e.g. factual.mean or "
-                    "injection.metrics.overall.leak_rate. A {value, low, high} figure is read at its value.",
+                    "injection.metrics.overall.leak_rate; `*` gates every key of a mapping (bias.categories.*). "
+                    "A {value, low, high} figure is read at its value, a category at its score.",
     )
     executor: Literal["local", "slurm"] = "local"
     resources: Resources = Field(default_factory=lambda: Resources.model_validate({}))
@@ -156,13 +163,15 @@ class SandboxSpec(_Strict):
     def _thresholds_name_suites(self) -> SandboxSpec:
         for key in self.thresholds:
             suite, _, path = key.partition(".")
-            if suite not in self.suites or not path:
+            if suite not in self.suites or not path or "" in path.split("."):
                 raise ValueError(f"threshold {key!r}: start with one of this spec's suites ({', '.join(self.suites)}) "
                                  "then a path in its summary, e.g. factual.mean")
         return self
 
     def spec_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+        """SHA-256 of the spec as validated (laif.core.strict.canonical_sha256): gates.json and the
+        rendered bundles name the spec they ran by it."""
+        return canonical_sha256(self)
 
 
 def load_spec(path: Path) -> SandboxSpec:
@@ -179,37 +188,29 @@ def json_schema() -> dict[str, Any]:
 # --- gates -----------------------------------------------------------------------------------------
 
 
-def _figure(summary: Any, path: str) -> float | None:
-    node = summary
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(part)
-        node = node[part]
-    if isinstance(node, dict) and "value" in node:
-        node = node["value"]
-    if node is None:
-        return None
-    if isinstance(node, bool) or not isinstance(node, int | float):
-        raise TypeError(f"not a number but {type(node).__name__}")
-    return float(node)
-
-
 def gates(spec: SandboxSpec, summaries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each threshold with the measured value and whether it is met (None: nothing was measured)."""
+    """Each threshold with the measured value and whether it is met (None: nothing was measured);
+    a threshold with `*` gives one row per figure it reaches, named by that figure's path."""
     out = []
     for key, bound in spec.thresholds.items():
         suite, _, path = key.partition(".")
         try:
-            value = _figure(summaries.get(suite) or {}, path)
-        except KeyError as exc:
-            top = ", ".join(sorted((summaries.get(suite) or {}).keys()))
-            raise BadInput(f"thresholds.{key}: the {suite} results have no {exc.args[0]!r} "
-                           f"(top-level keys: {top})") from None
-        except TypeError as exc:
-            raise BadInput(f"thresholds.{key}: {exc}") from None
-        met = None if value is None else (
-            (bound.min is None or value >= bound.min) and (bound.max is None or value <= bound.max))
-        out.append({"threshold": key, "min": bound.min, "max": bound.max, "value": value, "met": met})
+            figures = read_figures(summaries.get(suite) or {}, path)
+        except FigureError as exc:
+            if exc.missing is None:
+                raise BadInput(f"thresholds.{key}: {exc}") from None
+            where = f"under {suite}.{exc.found}" if exc.found else "top-level"
+            raise BadInput(f"thresholds.{key}: the {suite} results have no {exc.missing!r} "
+                           f"({where} keys: {', '.join(exc.keys)})"
+                           + (f"; did you mean {' or '.join(exc.nearest)}?" if exc.nearest else "")) from None
+        wildcard = "*" in path.split(".")
+        for figure in figures:
+            value = None if figure.value is None else float(figure.value)
+            met = None if value is None else all(b.judge(value) == "met" for b in bound.bounds())
+            out.append({"threshold": f"{suite}.{figure.path}" if wildcard else key, "min": bound.min,
+                        "max": bound.max, "value": value, "met": met})
+        if not figures:  # `*` over an empty mapping: nothing was measured
+            out.append({"threshold": key, "min": bound.min, "max": bound.max, "value": None, "met": None})
     return out
 
 

@@ -36,8 +36,8 @@ def worst(states: list[str]) -> str:
 
 
 def _outside(value: float, bound: Threshold | None) -> bool:
-    return bound is not None and ((bound.min is not None and value < bound.min) or
-                                  (bound.max is not None and value > bound.max))
+    """Below the min or above the max (each inclusive on the good side), as a spec gate judges it."""
+    return bound is not None and any(b.judge(value) == "not met" for b in bound.bounds())
 
 
 @dataclass
