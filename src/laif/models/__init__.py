@@ -1,4 +1,7 @@
-"""Model adapters behind one async interface, chosen by a model string.
+"""Model adapters behind one async interface, chosen by a model string `NAME` or `NAME:ADDRESS`.
+
+`NAME` is a provider registered in the `laif.models` entry-point group; laif's own are
+registered there the same way as a plugin's, and each imports its adapter only when used:
 
 | string | adapter |
 | --- | --- |
@@ -6,11 +9,18 @@
 | `llamacpp:PATH` | any local GGUF file |
 | `openai:BASE_URL#MODEL` | any OpenAI-compatible endpoint |
 | `http:URL` | a custom REST chatbot (`--request-template`, `--response-path`) |
+
+A plugin adds one with, in its pyproject.toml::
+
+    [project.entry-points."laif.models"]
+    myadapter = "my_package:open_adapter"   # open_adapter(address, options) -> ModelAdapter
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 
 from laif.errors import BadInput
 from laif.models.base import (
@@ -18,6 +28,7 @@ from laif.models.base import (
     Completion,
     GenerationParams,
     Message,
+    Model,
     ModelAdapter,
     ModelIdentity,
     TransientModelError,
@@ -30,12 +41,17 @@ __all__ = [
     "EndpointOptions",
     "GenerationParams",
     "Message",
+    "Model",
     "ModelAdapter",
     "ModelIdentity",
     "TransientModelError",
+    "available_providers",
     "cache_key",
     "open_model",
 ]
+
+GROUP = "laif.models"
+Provider = Callable[[str, "EndpointOptions"], ModelAdapter]
 
 
 @dataclass(frozen=True)
@@ -49,38 +65,42 @@ class EndpointOptions:
     response_path: str | None = None
 
 
+def available_providers() -> list[str]:
+    """The names a model string may start with: laif's own and the installed plugins'."""
+    from laif.models.providers import BUILTIN
+
+    return sorted(set(BUILTIN) | {ep.name for ep in entry_points(group=GROUP)})
+
+
+def _provider(name: str, spec: str) -> Provider:
+    from laif.models.providers import BUILTIN
+
+    if name in BUILTIN:
+        return BUILTIN[name]
+    found = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+    if not found:
+        raise BadInput(f"--model {spec}: unknown model string (no provider {name!r})",
+                       hint=f"installed providers: {', '.join(available_providers())}; "
+                            "e.g. embedded, llamacpp:PATH, openai:BASE_URL#MODEL or http:URL")
+    try:
+        provider: Provider = found[0].load()
+    except Exception as exc:  # noqa: BLE001 - a plugin that cannot be imported is the user's to fix
+        raise BadInput(f"--model {spec}: the provider {name!r} ({found[0].value}) could not be loaded: "
+                       f"{type(exc).__name__}: {exc}") from None
+    return provider
+
+
 def open_model(spec: str, options: EndpointOptions | None = None) -> ModelAdapter:
-    """Build the adapter a model string names; raise BadInput naming the problem."""
-    opts = options or EndpointOptions()
-    kind, sep, rest = spec.partition(":")
-    if spec == "embedded" or (kind == "llamacpp" and sep):
-        from laif.models.llamacpp import LlamaCppModel
+    """Build the adapter a model string names; raise BadInput naming the problem.
 
-        return LlamaCppModel("embedded" if spec == "embedded" else rest)
-    if kind == "openai" and sep:
-        base, hashsign, model = rest.partition("#")
-        if not hashsign or not model or not base.startswith(("http://", "https://")):
-            raise BadInput(
-                f"--model {spec}: expected openai:BASE_URL#MODEL",
-                hint="e.g. openai:http://127.0.0.1:8080/v1#smollm2",
-            )
-        from laif.models.openai_compat import OpenAIModel
+    The adapter closes itself when used with `async with`::
 
-        return OpenAIModel(
-            base, model, api_key_env=opts.api_key_env, timeout=opts.timeout,
-            max_concurrency=opts.max_concurrency,
-        )
-    if kind in ("http", "https") and sep:
-        url = rest if rest.startswith(("http://", "https://")) else spec
-        if not url.startswith(("http://", "https://")):
-            raise BadInput(f"--model {spec}: expected http:URL, e.g. http:http://127.0.0.1:9000/chat")
-        from laif.models.http import HttpChatbot
-
-        return HttpChatbot(
-            url, request_template=opts.request_template, response_path=opts.response_path,
-            api_key_env=opts.api_key_env, timeout=opts.timeout, max_concurrency=opts.max_concurrency,
-        )
-    raise BadInput(
-        f"--model {spec}: unknown model string",
-        hint="use embedded, llamacpp:PATH, openai:BASE_URL#MODEL or http:URL",
-    )
+        async with open_model("embedded") as model:
+            identity = await model.identity()
+    """
+    name, _, address = spec.partition(":")
+    adapter = _provider(name, spec)(address, options or EndpointOptions())
+    if not isinstance(adapter, ModelAdapter):
+        raise BadInput(f"--model {spec}: the provider {name!r} did not return a model adapter",
+                       hint="a provider returns an instance of a laif.models.Model subclass")
+    return adapter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,16 @@ class BadResponse(TransientModelError):
 
 @runtime_checkable
 class ModelAdapter(Protocol):
-    """A model that answers chat messages. Adapters are async; local ones use a thread."""
+    """A model that answers chat messages. Adapters are async; local ones use a thread.
+
+    A model owns its lifetime: use it as an async context manager and it closes itself
+    (its worker process, its HTTP connections), whatever happens inside::
+
+        async with open_model("embedded") as model:
+            answer = await model.complete([{"role": "user", "content": "Hi"}], GenerationParams())
+
+    Subclass `Model` to get `__aenter__` and `__aexit__` from `aclose`.
+    """
 
     spec: str
     #: Upper bound on requests in flight; the runner adapts below it for local servers.
@@ -76,6 +85,25 @@ class ModelAdapter(Protocol):
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion: ...
 
     async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+class Model:
+    """What every adapter shares: `async with` closes it.
+
+    An adapter subclasses it and writes `aclose`; plugins' adapters do the same."""
+
+    async def aclose(self) -> None:
+        """Release what the adapter holds (a worker process, connections). Safe to call twice."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 @runtime_checkable

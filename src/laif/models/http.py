@@ -9,7 +9,7 @@ import httpx
 
 from laif.errors import BadInput
 from laif.models._http import api_key_from_env, dig, post_json
-from laif.models.base import BadResponse, Completion, GenerationParams, Message, ModelIdentity
+from laif.models.base import BadResponse, Completion, GenerationParams, Message, Model, ModelIdentity
 
 DEFAULT_TEMPLATE = '{"message": "{prompt}"}'
 DEFAULT_RESPONSE_PATH = "reply"
@@ -32,7 +32,7 @@ def fill_template(node: Any, values: dict[str, str]) -> Any:
     return node
 
 
-class HttpChatbot:
+class HttpChatbot(Model):
     """`http:URL` with `--request-template` and `--response-path`.
 
     Example: a bot that takes `{"question": "..."}` and answers

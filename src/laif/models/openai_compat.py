@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from laif.models._http import api_key_from_env, dig, post_json
-from laif.models.base import BadResponse, Completion, GenerationParams, Message, ModelIdentity
+from laif.models.base import BadResponse, Completion, GenerationParams, Message, Model, ModelIdentity
 
 
-class OpenAIModel:
+class OpenAIModel(Model):
     """`openai:BASE_URL#MODEL`, e.g. `openai:http://127.0.0.1:8080/v1#smollm2`.
 
     The key, when one is needed, is read from the environment variable the user
