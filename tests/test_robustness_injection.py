@@ -251,7 +251,8 @@ def test_all_four_suites_in_one_command_on_the_embedded_model(tmp_path: Path) ->
     assert (flips["n"], flips["k"]) == (decided, failed)
     injection = json.loads((tmp_path / "o" / "injection" / "results.json").read_text())
     assert len(injection["cases"]) == 2 * 2  # one attack per kind at --limit 1, in two languages
-    assert "Leaks and rule violations" in (tmp_path / "o" / "injection" / "report.html").read_text()
+    assert "<h2>Leak rate, rule-violation rate and hijacks obeyed</h2>" in \
+        (tmp_path / "o" / "injection" / "report.html").read_text()
     assert "Flip rate" in (tmp_path / "o" / "robustness" / "report.html").read_text()
 
     overview = run_laif("leaderboard", "--suite", "all", "--format", "json", env=env)

@@ -26,7 +26,7 @@ from laif.monitor.incidents import (
 )
 from laif.monitor.intake import zoned_time
 from laif.monitor.store import MonitorStore
-from laif.reports.html import _env
+from laif.reports.html import render_template
 
 incidents_app = typer.Typer(help="Serious incidents: open, update, list, and a report with a signed snapshot "
                                  "of the monitoring data around them (AI Act Arts. 73 and 20).", no_args_is_help=True)
@@ -139,7 +139,7 @@ def report_command(
     key = signing_key()
     bundle = output / f"{info['id']}-snapshot.zip"
     manifest = snapshot(store, info["id"], bundle, key)
-    html = _env.get_template("incident.html.j2").render(i=info, files=sorted(manifest["files"]), bundle=bundle.name,
+    html = render_template("incident.html.j2", i=info, files=sorted(manifest["files"]), bundle=bundle.name,
                                                          signer=fingerprint(key.public_key()))
     write_atomic(output / f"{info['id']}.html", html)
     out.print(f"wrote {output / (info['id'] + '.html')} and {bundle} ({len(manifest['files'])} files, signed by "

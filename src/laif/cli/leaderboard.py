@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from laif.cli._common import err, leaderboard_table, out, write_atomic
+from laif.core.suite import Metric, declared_metrics
 from laif.reports import leaderboard_rows, overview_rows, render_leaderboard
+from laif.reports.suites import leaderboard_columns
 from laif.store import Store
 from laif.suites import load_suite
 
@@ -26,24 +29,48 @@ def leaderboard(
     output: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
     db: str | None = typer.Option(None, "--db", help="Database URL."),
 ) -> None:
-    """One row per model (its latest complete run), a column per category, and the mean score."""
+    """One row per model (its latest complete run), a column per category, the mean score, and
+    a column per metric the suite declares for the leaderboard."""
+    metrics: list[Metric] = []
     if suite == "all":
         categories, rows = overview_rows(Store(db))
         title = "Overview across suites (mean score of each model's latest run)"
     else:
-        categories = list(load_suite(suite).categories)
-        rows = leaderboard_rows(Store(db), suite)
+        loaded = load_suite(suite)
+        categories, metrics = list(loaded.categories), leaderboard_columns(declared_metrics(loaded))
+        rows = leaderboard_rows(Store(db), suite, metrics)
         title = f"Leaderboard: {suite}"
     if fmt is Format.table:
-        out.print(leaderboard_table(rows, categories, title))
+        out.print(leaderboard_table(_with_metrics(rows, metrics), categories + [m.title for m in _rates(metrics)], title))
         return
+    board = {"suite": suite, "categories": categories, "rows": rows}
+    if metrics:
+        board["metrics"] = [{"path": m.path, "title": m.title, "direction": m.direction, "unit": m.unit}
+                            for m in metrics]
     text = (
-        json.dumps({"suite": suite, "categories": categories, "rows": rows}, ensure_ascii=False, indent=2)
+        json.dumps(board, ensure_ascii=False, indent=2)
         if fmt is Format.json
-        else render_leaderboard(rows, categories, suite)
+        else render_leaderboard(rows, categories, suite, metrics)
     )
     if output:
         write_atomic(output, text)
         err.print(f"wrote {output}")
     else:
         typer.echo(text)
+
+
+def _rates(metrics: list[Metric]) -> list[Metric]:
+    """The metrics the terminal table shows as percentages beside the categories."""
+    return [m for m in metrics if m.unit == "percent"]
+
+
+def _with_metrics(rows: list[dict[str, Any]], metrics: list[Metric]) -> list[dict[str, Any]]:
+    """Rows whose categories also hold each percentage metric, under its title, for the table."""
+    out_rows = []
+    for row in rows:
+        figures = row.get("figures") or {}
+        extra = {m.title: (figures.get(m.path) or {}).get("value") for m in _rates(metrics)}
+        spans = {m.title: [(figures.get(m.path) or {}).get("low"), (figures.get(m.path) or {}).get("high")]
+                 for m in _rates(metrics)}
+        out_rows.append(row | {"categories": row["categories"] | extra, "intervals": row["intervals"] | spans})
+    return out_rows

@@ -14,7 +14,7 @@ from laif.monitor import stats
 from laif.monitor.incidents import CATEGORIES, WIDESPREAD_DAYS, WIDESPREAD_RULE
 from laif.monitor.spec import MonitorSpec
 from laif.monitor.summary import SIGNALS
-from laif.reports.html import _env
+from laif.reports.html import render_template
 
 SIGNAL_TEXT = {
     "refusal_rate": "share of answers that decline to answer (refusal patterns in English, French, German, Luxembourgish)",
@@ -51,7 +51,7 @@ def render_plan(spec: MonitorSpec) -> str:
                         "alert": _bound(rule.alert) if rule and rule.alert else "–"})
     deadlines = [{"category": key, "point": c.point, "what": c.what, "days": c.days, "rule": c.rule}
                  for key, c in CATEGORIES.items()]
-    return _env.get_template("monitor_plan.html.j2").render(
+    return render_template("monitor_plan.html.j2",
         spec=spec, signals=signals, deadlines=deadlines, widespread=(WIDESPREAD_DAYS, WIDESPREAD_RULE),
         psi=(stats.PSI_WARNING, stats.PSI_ALERT), p_value=stats.P_VALUE, distance=stats.DISTANCE_ALERT,
         distance_n=stats.DISTANCE_MIN_N, version=__version__, spec_hash=spec.spec_hash(),

@@ -16,7 +16,7 @@ from laif import __version__
 from laif.monitor.alerts import REFERENCE, TOO_FEW, Evaluation, WindowVerdict
 from laif.monitor.store import AlertRow, CanaryRow
 from laif.monitor.summary import SIGNALS
-from laif.reports.html import _env
+from laif.reports.html import render_template
 
 STATE_COLOURS = {"ok": "#2f9a7a", "warning": "#d9a21b", "alert": "#c0392b", REFERENCE: "#8a94a3", TOO_FEW: "#c9ced6"}
 _W, _H, _LEFT, _TOP, _BOTTOM = 760, 150, 70, 12, 26
@@ -110,7 +110,7 @@ def render(ev: Evaluation, history: list[AlertRow], canaries: list[CanaryRow]) -
     latest = judged[-1] if judged else None
     first_alert = next((w for w in judged if w.state == "alert"), None)
     by_window = {w.index: w for w in ev.windows}
-    return _env.get_template("monitor.html.j2").render(
+    return render_template("monitor.html.j2",
         spec=ev.spec, ev=ev, latest=latest, judged=judged, first_alert=first_alert,
         charts=[(name, signal_chart(name, ev)) for name in SIGNALS],
         strip=state_strip(ev), history=history, canaries=canaries, by_window=by_window, label=_label,

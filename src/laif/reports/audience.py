@@ -10,7 +10,18 @@ from typing import Any
 
 from laif import __version__
 from laif.compliance.obligations import evidence_of, unit_suffix
-from laif.reports.html import SUITE_TITLES, _env, language_bars, metric_charts
+from laif.core.suite import SCORE_PATH, Metric
+from laif.reports.html import (
+    LANGUAGE_NAMES,
+    VERDICT_ORDER,
+    dimension_table,
+    figures_at,
+    language_bars,
+    metric_charts,
+    pair_table,
+    render_template,
+)
+from laif.reports.suites import metrics_of, suite_look
 
 AUDIENCES = {
     "technical": ("Technical report", "for technical experts"),
@@ -19,24 +30,58 @@ AUDIENCES = {
     "ethics": ("Ethics view", "for ethics experts"),
 }
 FAILED_SHOWN = 6
-ORDER = ("not met", "inconclusive", "not assessed", "met")
-_env.filters["unit"] = unit_suffix
-_env.filters["worst_first"] = lambda ms: sorted(ms, key=lambda m: ORDER.index(m["verdict"]))
+ORDER = VERDICT_ORDER
 
 
-def _figures(node: Any, at: str = "") -> list[dict[str, Any]]:
-    """Every figure in a suite's metrics: rates with intervals, and plain numbers."""
+def _figures(summary: dict[str, Any], metrics: list[Metric]) -> list[dict[str, Any]]:
+    """Every figure of a suite's declared metrics (the score left out), overall and broken down."""
     rows: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if "value" in node and "low" in node:
-            return [{"path": at, "value": node["value"], "low": node["low"], "high": node["high"], "n": node.get("n")}]
-        for key, child in node.items():
-            if key in ("kind", "detected", "language_id", "changes"):
-                continue
-            rows += _figures(child, f"{at}.{key}" if at else str(key))
-    elif isinstance(node, int | float) and not isinstance(node, bool) and at.count(".") >= 1:
-        rows.append({"path": at, "value": float(node), "low": None, "high": None, "n": None})
+    for m in metrics:
+        if m.path == SCORE_PATH:
+            continue
+        paths = ([("", m.path)] if m.path else []) + [(dims, path) for dims, path in m.by.items()]
+        for dims, path in paths:
+            for keys, f in figures_at(summary, path):
+                where = f.path
+                text = "–" if f.value is None else f"{f.value:.1f}{unit_suffix('%')}" if m.unit == "percent" \
+                    else m.format(f.value)
+                named = zip(dims.split("/"), keys, strict=False)  # the overall figure has no keys
+                labels = [LANGUAGE_NAMES.get(k, k) if d == "language" else k for d, k in named]
+                rows.append({"title": " · ".join([m.title, *labels]), "path": where, "value": f.value, "text": text,
+                             "low": f.low, "high": f.high, "n": f.n})
     return rows
+
+
+def _fairness(results: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The ethics view's two tables: a fairness metric by group and language (from the first run
+    that declares one), and the fairness metrics by language (from the run that declares most)."""
+    groups = None
+    best: tuple[int, dict[str, Any] | None] = (0, None)
+    for r in results:
+        scores = r.get("scores") or {}
+        metrics = [m for m in metrics_of(r["suite"]["name"], scores) if m.fairness]
+        by_group = next((m for m in metrics if "group" in m.by), None)
+        if groups is None and by_group is not None:
+            pair = next((d for d in by_group.by if set(d.split("/")) == {"group", "language"}), None)
+            table = pair_table(scores, by_group, pair, transpose=pair.startswith("language")) if pair else \
+                dimension_table(scores, [by_group], "group")
+            chart_cells: dict[str, dict[str, Any]] = {}
+            if pair:
+                for keys, f in figures_at(scores, by_group.by[pair]):
+                    lang, grp = keys if pair.startswith("language") else keys[::-1]
+                    chart_cells.setdefault(lang, {})[grp] = {"score": f.value, "low": f.low, "high": f.high,
+                                                             "passed": f.k, "decided": f.n}
+            cats = scores.get("categories", {})
+            groups = table and {
+                "run_id": r["run_id"], "title": suite_look(r["suite"]["name"]).title, "table": table,
+                "chart": language_bars(chart_cells, [row[0] for row in table["rows"]]) if chart_cells else "",
+                "unparseable": sum(k.get("unparseable", 0) for k in cats.values()),
+                "total": sum(k.get("total", 0) for k in cats.values()),
+            }
+        by_language = [m for m in metrics if "language" in m.by and "group" not in m.by]
+        if len(by_language) > best[0]:
+            best = (len(by_language), dimension_table(scores, by_language, "language"))
+    return groups, best[1]
 
 
 def _spread(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -60,13 +105,14 @@ def context(assessment: dict[str, Any], results: list[dict[str, Any]], qualifica
     for r in results:
         scores = r.get("scores") or {}
         failed = _spread([c for c in r.get("cases", []) if c["verdict"] in ("fail", "error")])
-        categories = scores.get("categories") if r["suite"]["name"] == "bias" else None
+        metrics = metrics_of(r["suite"]["name"], scores)
+        categories = scores.get("categories") or {}
+        chart = metric_charts(scores, metrics) or language_bars(scores.get("by_language", {}), list(categories))
         sections.append({
-            "title": SUITE_TITLES.get(r["suite"]["name"], r["suite"]["name"]), "run_id": r["run_id"],
+            "title": suite_look(r["suite"]["name"]).title, "run_id": r["run_id"],
             "categories": categories,
-            "figures": _figures(scores.get("metrics") or {}),
-            "chart": (language_bars(scores.get("by_language", {}), list(categories)) if categories
-                      else metric_charts(scores.get("metrics"))),
+            "figures": _figures(scores, metrics),
+            "chart": chart,
             "failed": failed[:FAILED_SHOWN], "failed_total": len(failed),
         })
     misses: dict[str, dict[str, Any]] = {}
@@ -87,15 +133,7 @@ def context(assessment: dict[str, Any], results: list[dict[str, Any]], qualifica
         miss_rows.append(m | {"measurements": bad[:5], "more": max(0, len(bad) - 5)})
     miss_rows.sort(key=lambda m: m["verdict"] != "not met")
 
-    bias_run = next((r for r in results if r["suite"]["name"] == "bias"), None)
-    bias = None
-    if bias_run:
-        s = bias_run["scores"]
-        cats = s.get("categories", {})
-        bias = {"run_id": bias_run["run_id"], "categories": cats, "by_language": s.get("by_language", {}),
-                "languages": list(s.get("by_language", {})), "chart": language_bars(s.get("by_language", {}), list(cats)),
-                "unparseable": sum(k.get("unparseable", 0) for k in cats.values()),
-                "total": sum(k.get("total", 0) for k in cats.values())}
+    bias, languages = _fairness(results)
     ethics_findings = []
     for e in assessment["measured"]:
         if e["metric"] not in ("bias-by-group", "bias-by-group-and-language", "gap-to-english", "language-fidelity",
@@ -111,17 +149,6 @@ def context(assessment: dict[str, Any], results: list[dict[str, Any]], qualifica
                                                  f"{e['threshold']:g}{unit}",
                                     "risk": e["risk"][:1].upper() + e["risk"][1:]})
     ethics_findings.sort(key=lambda f: f["verdict"] != "not met")
-    languages = []
-    factual = next((r for r in results if r["suite"]["name"] == "multilingual"), None) or \
-        next((r for r in results if r["suite"]["name"] == "factual"), None)
-    if factual:
-        metrics = factual["scores"].get("metrics") or {}
-        for lang, fig in (metrics.get("by_language") or {}).items():
-            acc = fig.get("accuracy") or {}
-            fid = (metrics.get("language_fidelity") or {}).get(lang) or {}
-            languages.append({"lang": lang, "accuracy": acc.get("value"), "acc_low": acc.get("low"),
-                              "acc_high": acc.get("high"), "gap": (metrics.get("gap_to_english") or {}).get(lang),
-                              "fidelity": fid.get("value")})
     ethics_controls = list({e["control"]: e for _r, e in evidence_of(assessment) if e.get("control") in (
         "bias-mitigation", "vulnerable-groups", "fria")}.values())
     return {
@@ -141,7 +168,7 @@ def context(assessment: dict[str, Any], results: list[dict[str, Any]], qualifica
 
 def render_audience(name: str, ctx: dict[str, Any]) -> str:
     title, audience = AUDIENCES[name]
-    return _env.get_template(f"{name}.html.j2").render(c=ctx, title=title, audience=audience)
+    return render_template(f"{name}.html.j2", c=ctx, title=title, audience=audience)
 
 
 def to_pdf(html: str) -> bytes:

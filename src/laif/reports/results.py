@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from laif.core.figures import find_figures
 from laif.core.stats import mean_of
+from laif.core.suite import Metric
+from laif.reports.suites import leaderboard_columns
 from laif.store import RECORD_SCHEMA_VERSION, RunRow, Store
 
 
@@ -92,11 +95,22 @@ def run_results(store: Store, run_id: str, *, with_exchanges: bool = True) -> di
     return out
 
 
-def leaderboard_row(run: RunRow) -> dict[str, Any]:
-    """A run as one leaderboard row: per-category scores and intervals, and the mean."""
+def leaderboard_figures(summary: dict[str, Any], metrics: list[Metric]) -> dict[str, Any]:
+    """{path: {value, low, high, n}} of each leaderboard metric found in a run summary."""
+    out: dict[str, Any] = {}
+    for m in leaderboard_columns(metrics):
+        found = find_figures(summary, m.path)
+        f = found[0] if found else None
+        out[m.path] = None if f is None else {"value": f.value, "low": f.low, "high": f.high, "n": f.n}
+    return out
+
+
+def leaderboard_row(run: RunRow, metrics: list[Metric] | None = None) -> dict[str, Any]:
+    """A run as one leaderboard row: per-category scores and intervals, the mean, and (given the
+    suite's declared metrics) each leaderboard metric's figure under `figures`, by its path."""
     summary = run.summary or {}
     categories = summary.get("categories", {})
-    return {
+    row = {
         "model": run.model_name,
         "model_key": run.model_key,
         "run_id": run.id,
@@ -108,15 +122,18 @@ def leaderboard_row(run: RunRow) -> dict[str, Any]:
         "mean": summary.get("mean"),
         "answer_mode": summary.get("answer_mode", "free"),
     }
+    if metrics is not None:
+        row["figures"] = leaderboard_figures(summary, metrics)
+    return row
 
 
-def leaderboard_rows(store: Store, suite: str = "bias") -> list[dict[str, Any]]:
+def leaderboard_rows(store: Store, suite: str = "bias", metrics: list[Metric] | None = None) -> list[dict[str, Any]]:
     """One row per model: its latest complete run of `suite`, best mean first."""
     latest: dict[str, Any] = {}
     for run in store.runs(suite=suite):
         if (run.summary or {}).get("answer_mode", "free") == "free":  # constrained and likelihood runs are siblings
             latest[run.model_key] = run
-    rows = [leaderboard_row(run) for run in latest.values()]
+    rows = [leaderboard_row(run, metrics) for run in latest.values()]
     rows.sort(key=lambda r: -(r["mean"] if r["mean"] is not None else -1))
     return rows
 

@@ -29,8 +29,8 @@ from typing import Any
 
 from laif import __version__
 from laif.core.oracles import Verdict, read_answer
-from laif.core.scoring import DECIDED, Scores, score_verdicts
-from laif.core.suite import Case, CaseRecord, PromptSpec, Suite
+from laif.core.scoring import Scores, score_verdicts
+from laif.core.suite import Case, CaseRecord, PromptSpec, Suite, score_over, suite_figures
 from laif.models.base import (
     ModelAdapter,
     ModelIdentity,
@@ -304,7 +304,7 @@ class Runner:
                 )
             )
         self.store.replace_verdicts(run_id, rows)
-        denominator = frozenset(Verdict(v) for v in getattr(self.suite, "score_over", ())) or DECIDED
+        denominator = frozenset(Verdict(v) for v in score_over(self.suite))
         scores = score_verdicts(
             ((r.category, r.language, Verdict(r.verdict)) for r in rows), list(self.suite.categories), denominator
         )
@@ -314,9 +314,9 @@ class Runner:
             summary["answer_mode"] = mode
         if mass:
             summary["likelihood_mass"] = mass
-        metrics = getattr(self.suite, "metrics", None)
-        if callable(metrics):
-            summary["metrics"] = metrics(records)
+        figures = suite_figures(self.suite, records)
+        if figures is not None:
+            summary["metrics"] = figures
         self.store.update_run(run_id, status="complete", finished_at=datetime.now(UTC), summary=summary)
         return scores, records
 

@@ -28,6 +28,7 @@ def main() -> None:
                 "name": suite.name, "version": suite.version, "categories": list(suite.categories),
                 "languages": list(suite.languages), "score_over": getattr(suite, "score_over", None),
                 "has_metrics": callable(getattr(suite, "metrics", None)),
+                "title": getattr(suite, "title", None), "declared_metrics": getattr(suite, "declared_metrics", None),
             }
         else:
             result = getattr(suite, method)(*args)

@@ -23,7 +23,7 @@ from pydantic import Field, field_validator, model_validator
 from laif._yaml import load_file, load_yaml, validate
 from laif.core.oracles import ExpectedOracle, NumberOracle, Oracle, ReferenceOracle, SameOracle
 from laif.core.strict import Frozen
-from laif.core.suite import Case, PromptSpec, check_languages, sample_limit
+from laif.core.suite import Case, Metric, PromptSpec, check_languages, sample_limit
 from laif.errors import BadInput
 
 LANGUAGES = ["en", "fr", "de", "lb"]
@@ -157,8 +157,14 @@ class BiasSuite:
     """`laif assess --suite bias`."""
 
     name = "bias"
+    title = "Social-bias assessment"
     categories = CATEGORIES
     languages = LANGUAGES
+    #: The score itself is the figure: per group and language, the answers that did not follow the stereotype.
+    declared_metrics = [
+        Metric("mean", "Mean score", interval=False, leaderboard=False, fairness=True,
+               by={"group": "categories.*", "language": "mean_by_language.*", "language/group": "by_language.*.*"}),
+    ]
 
     def __init__(self, library: Path | None = None) -> None:
         self.library = library or Path(str(files("laif.suites") / "data" / "bias"))

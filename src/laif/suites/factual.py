@@ -30,7 +30,16 @@ from laif.core.oracles import NumberOracle, ReferenceOracle, Verdict, judge
 from laif.core.parsing import is_hedged
 from laif.core.stats import percent
 from laif.core.strict import Frozen
-from laif.core.suite import Case, CaseRecord, PromptSpec, check_languages, description, figures_by, sample_limit
+from laif.core.suite import (
+    Case,
+    CaseRecord,
+    Metric,
+    PromptSpec,
+    check_languages,
+    description,
+    figures_by,
+    sample_limit,
+)
 from laif.errors import BadInput
 
 LANGUAGES = ["en", "fr", "de", "lb"]
@@ -122,8 +131,45 @@ def factual_figures(records: Iterable[CaseRecord]) -> dict[str, Any]:
     }
 
 
+def _per(figure: str) -> dict[str, str]:
+    return {"language": f"metrics.by_language.*.{figure}", "topic": f"metrics.by_topic.*.{figure}"}
+
+
+def _count(figure: str, title: str) -> Metric:
+    return Metric(f"metrics.overall.{figure}", title, direction=None, unit="count", interval=False, by=_per(figure),
+                  format_spec="d", leaderboard=False)
+
+
+FACTUAL_METRICS = [
+    _count("answers", "Answers"), _count("correct", "Correct"), _count("wrong", "Wrong"),
+    _count("hallucinated", "of which confident"), _count("abstained", "Abstained"), _count("refused", "Refused"),
+    _count("unparseable", "Unparseable"),
+    Metric("metrics.overall.accuracy", "Accuracy", by=_per("accuracy"), fairness=True,
+           description="correct answers among all answers."),
+    Metric("metrics.overall.hallucination_rate", "Hallucination rate", direction="lower", by=_per("hallucination_rate"),
+           description='confident wrong answers (wrong, with no hedge such as "I think" or "vläicht") among all '
+                       "answers."),
+]
+MULTILINGUAL_METRICS = [
+    *FACTUAL_METRICS,
+    Metric("", "Gap to English", unit="points", interval=False, by={"language": "metrics.gap_to_english.*"},
+           format_spec="+.0f", leaderboard=False, fairness=True,
+           description="accuracy in the language minus accuracy in English."),
+    Metric("", "Language fidelity", by={"language": "metrics.language_fidelity.*"}, fairness=True,
+           description="answers that py3langid, restricted to English, French, German and Luxembourgish, "
+                       "identifies as the question's language."),
+    Metric("metrics.consistency.same_outcome", "Same outcome in every language",
+           description="items with the same outcome in every language asked."),
+    Metric("metrics.consistency.correct_everywhere", "Correct in every language",
+           description="items answered correctly in every language asked."),
+]
+
+
 class FactualSuite:
     """`laif assess --suite factual`."""
+
+    title = "Factual accuracy and hallucination"
+    declared_metrics = FACTUAL_METRICS
 
     name = "factual"
     categories = list(TOPICS.values())
@@ -194,6 +240,8 @@ class MultilingualSuite(FactualSuite):
     """`laif assess --suite multilingual`: the factual items asked in every language."""
 
     name = "multilingual"
+    title = "Multilingual quality"
+    declared_metrics = MULTILINGUAL_METRICS
 
     def cases(self, languages: list[str], limit: int | None = None, seed: int = 0) -> list[Case]:
         if len(languages) < 2:

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from typing import Any
 
-from laif.core.suite import Case, CaseRecord
+from laif.core.suite import Case, CaseRecord, Metric
 from laif.errors import LaifError
 
 BASE_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONHASHSEED")
@@ -28,7 +28,7 @@ BASE_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "PYTHON
 #: What a plugin's answer may be made of: laif's case and oracle classes and plain data. A
 #: pickle naming anything else (a function, os.system, ...) is refused, so the plugin's
 #: process cannot run code in laif's by way of its result.
-_ALLOWED = {"laif.core.suite": {"Case", "PromptSpec", "CaseRecord"},
+_ALLOWED = {"laif.core.suite": {"Case", "PromptSpec", "CaseRecord", "Metric"},
             "builtins": {"set", "frozenset", "complex", "bytearray"},
             "collections": {"OrderedDict"}, "datetime": {"date", "datetime", "timedelta", "timezone"}}
 
@@ -87,6 +87,9 @@ class IsolatedSuite:
             self.score_over = meta["score_over"]
         if meta["has_metrics"]:
             self.metrics = self._metrics
+        if isinstance(meta.get("title"), str):
+            self.title: str = meta["title"]
+        self.declared_metrics = [m for m in meta.get("declared_metrics") or () if isinstance(m, Metric)]
 
     def _call(self, method: str, *args: Any) -> Any:
         seconds, memory_mb = _limits()

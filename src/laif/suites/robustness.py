@@ -28,7 +28,16 @@ from laif._yaml import load_file
 from laif.core.oracles import StableOracle
 from laif.core.parsing import strip_accents
 from laif.core.stats import percent
-from laif.core.suite import Case, CaseRecord, PromptSpec, check_languages, description, figures_by
+from laif.core.suite import (
+    Case,
+    CaseRecord,
+    Metric,
+    PromptSpec,
+    check_languages,
+    description,
+    figures_by,
+    score_metric,
+)
 from laif.suites.factual import LANGUAGES, FactualSuite, Item
 
 #: Bumped whenever a perturbation's code changes what it produces.
@@ -115,8 +124,21 @@ class RobustnessSuite:
     """`laif assess --suite robustness`."""
 
     name = "robustness"
+    title = "Robustness to perturbations"
     categories = list(PERTURBATIONS.values())
     languages = LANGUAGES
+    declared_metrics = [
+        score_metric("Per rewording: % of tests whose outcome did not change (100% minus the flip rate), with the "
+                     "Wilson 95% interval. The mean score is the mean over rewordings."),
+        Metric("metrics.flip_rate", "Flip rate", direction="lower",
+               by={"rewording": "metrics.by_perturbation.*", "language": "metrics.by_language.*",
+                   "rewording/language": "metrics.by_perturbation_language.*.*"},
+               description="a flip is a test whose outcome changed (correct, wrong, another option, \"I don't "
+                           "know\", a refusal) when the question was reworded without changing its meaning; the "
+                           "rate counts the flipped tests among those whose two answers could both be read."),
+        Metric("", "Flips (original → reworded)", direction=None, unit="count", interval=False,
+               by={"change": "metrics.changes.*"}, format_spec="d", leaderboard=False),
+    ]
 
     def __init__(self, library: Path | None = None, items: Path | None = None) -> None:
         self.library = library or Path(str(files("laif.suites") / "data" / "robustness" / "wordings.yaml"))

@@ -1,7 +1,10 @@
 """A laif suite plugin: a few sums asked in four languages, each judged by a number oracle.
 
-Everything a suite needs comes from `laif.core.suite` and `laif.core.oracles`;
-laif finds the suite through the `laif.suites` entry point in pyproject.toml.
+Everything a suite needs comes from `laif.core.suite`, `laif.core.oracles` and
+`laif.core.stats`; laif finds the suite through the `laif.suites` entry point in
+pyproject.toml. The suite declares its own metric, the share of exact sums, so the
+run report and the leaderboard show it, and a spec gate or an obligation can name it
+at `metrics.exact_share`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import random
 from typing import Any
 
 from laif.core.oracles import NumberOracle
-from laif.core.suite import Case, CaseRecord, PromptSpec
+from laif.core.stats import percent
+from laif.core.suite import Case, CaseRecord, Metric, PromptSpec, figures_by
 from laif.errors import BadInput
 
 SUMS = [(7, 5), (12, 9), (23, 19), (40, 2), (15, 15), (8, 13)]
@@ -29,6 +33,11 @@ class ArithmeticSuite:
     version = "0.1.0"
     categories = ["Addition"]
     languages = list(ASK)
+    declared_metrics = [
+        Metric("metrics.exact_share", "Exact sums", direction="higher", unit="percent",
+               by={"language": "metrics.by_language.*"},
+               description="sums answered with exactly the right number, among all sums asked."),
+    ]
 
     def library_hash(self) -> str:
         return hashlib.sha256(json.dumps([SUMS, ASK], ensure_ascii=False).encode()).hexdigest()
@@ -59,6 +68,12 @@ class ArithmeticSuite:
                 "categories": self.categories, "languages": self.languages, "counts": {"Addition": counts}}
 
     def metrics(self, records: list[CaseRecord]) -> dict[str, Any]:
-        """Optional: suite-specific figures, stored with the run."""
+        """Optional: suite-specific figures, stored in the run summary under `metrics`."""
+
+        def share(group: list[CaseRecord]) -> dict[str, Any]:
+            return percent(sum(1 for r in group if r.verdict == "pass"), len(group))
+
         exact = sum(1 for r in records if r.verdict == "pass")
-        return {"kind": "example-arithmetic", "exact_sums": exact, "asked": len(records)}
+        return {"kind": "example-arithmetic", "exact_sums": exact, "asked": len(records),
+                "exact_share": share(records),
+                "by_language": figures_by(records, lambda r: r.case.language, self.languages, share)}
