@@ -16,7 +16,7 @@ import yaml
 
 from laif.compliance.obligations import Metric, load_catalogue, measure
 from laif.configurator.spec import EXAMPLE, SandboxSpec, gates
-from laif.core.figures import Bound, Figure, FigureError, as_figure, every_figure, find_figures, read_figure, read_figures
+from laif.core.figures import Bound, Figure, FigureError, as_figure, find_figures, read_figure, read_figures
 from laif.core.summary import read_summary
 from laif.errors import BadInput
 from tests.conftest import run_laif
@@ -108,13 +108,11 @@ def test_old_record_layouts_read_the_same() -> None:
     assert read_figure(typed, "categories.Gender").value == 80.0
 
 
-def test_figures_in_a_tree_for_reports() -> None:
-    assert [f.path for f in every_figure(SUMMARY["metrics"])] == [
-        "overall.correct", "overall.answers", "overall.accuracy", "by_language.en.accuracy",
-        "by_language.fr.accuracy", "by_language.lb.answers", "gap_to_english.fr", "gap_to_english.lb"]
-    assert [f.path for f in every_figure(SUMMARY["metrics"], skip=frozenset({"kind", "overall", "by_language"}))] \
-        == ["gap_to_english.fr", "gap_to_english.lb"]
+def test_what_is_a_figure() -> None:
+    assert as_figure(None) == Figure("", None) and as_figure(3) == Figure("", 3)
     assert as_figure({"value": "high"}) is None and as_figure(True) is None and as_figure([1]) is None
+    assert as_figure({"answers": 3}) is None and as_figure({"score": None, "decided": 0}) == Figure("", None, n=0,
+                                                                                                     shape="score")
 
 
 @pytest.mark.parametrize(("bound", "value", "low", "high", "expected"), [

@@ -1,8 +1,9 @@
 """Figures in a run summary, read at a path, and the one threshold rule they are held to.
 
-Spec gates (`laif sandbox run`), the obligations catalogue (`laif obligations`) and the audience
-reports all read figures here, so a path means the same thing in a sandbox spec and in a catalogue,
-for a built-in suite as for a plugin suite.
+Spec gates (`laif sandbox run`) and the obligations catalogue (`laif obligations`) read figures
+here (`read_figures`; a report that shows what a run has uses `find_figures`, which never fails),
+so a path means the same thing in a sandbox spec and in a catalogue, for a built-in suite as for
+a plugin suite. Spec gates, the catalogue and monitoring alerts judge them with one `Bound`.
 
 A **path** is dotted keys into the summary (`mean`, `metrics.overall.accuracy`); `*` stands for
 every key of a mapping but `kind` (`categories.*`, `metrics.by_language.*.accuracy`).
@@ -37,7 +38,7 @@ Where the three readers this replaces disagreed, the documented rule was kept:
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -178,20 +179,6 @@ def read_figure(summary: RunSummary | Mapping[str, Any], path: str) -> Figure:
         raise FigureError(f"{path}: `*` reaches many figures; read them with read_figures", path=path, found="",
                           missing=None, keys=[])
     return read_figures(summary, path)[0]
-
-
-def every_figure(node: Any, skip: frozenset[str] = NOT_ENTRIES, at: str = "") -> Iterator[Figure]:
-    """Every figure in a tree (a suite's `metrics`, say), depth first, not looking inside a figure
-    nor under the keys in `skip`; lists are not walked."""
-    if at:
-        figure = as_figure(node, at)
-        if figure is not None:
-            yield figure
-            return
-    if isinstance(node, Mapping):
-        for key, child in node.items():
-            if str(key) not in skip:
-                yield from every_figure(child, skip, _join(at, str(key)))
 
 
 @dataclass(frozen=True)
