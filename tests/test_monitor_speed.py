@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import random
 import runpy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from laif.core.langid import detect
 from laif.core.parsing import is_refusal
+from laif.errors import BadInput
 from laif.ipms.detect import find_in_text
-from laif.monitor import summary
+from laif.monitor import intake, summary
+from laif.monitor.intake import ingest
+from laif.monitor.spec import MonitorSpec, Window
+from laif.monitor.store import MonitorStore
 from laif.monitor.summary import LANGUAGE_CHARS, MIN_WORDS_FOR_LANGUAGE, Exchange, Reader, analyse
 
 WEEK = runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "monitoring" / "make_week.py"))
@@ -81,3 +88,73 @@ def test_a_reader_remembers_a_bounded_number_of_texts_and_answers_as_afresh() ->
         assert reader.language(text) == summary._language(text)
         assert reader.answer(text) == (is_refusal(text), find_in_text(text))
         assert len(reader.languages) <= 3 and len(reader.answers) <= 3
+
+
+def _week(path: Path, hours: int = 8, per_hour: int = 400) -> Path:
+    start = datetime(2026, 11, 23, tzinfo=UTC)
+    with path.open("w", encoding="utf-8") as fh:
+        WEEK["write_week"](fh, start, hours, per_hour, start + timedelta(hours=hours // 2), 2)
+    return path
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, floats within 1e-9 of each other: sums added in another order differ in the last bits."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9)
+    return bool(a == b)
+
+
+def _summaries(store: Any, name: str) -> list[tuple[int, int, dict[str, Any]]]:
+    return [(w.index, w.n, w.summary) for w in store.windows(name)]
+
+
+@pytest.mark.parametrize("spec", [MonitorSpec(name="s"),
+                                  MonitorSpec(name="s", window=Window(by="count", size="250"), language_every=3)])
+def test_workers_give_the_same_windows_as_one_process(tmp_path: Path, spec: MonitorSpec,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(intake, "CHUNK_LINES", 150)
+    path = _week(tmp_path / "w.jsonl")
+    one, many = (MonitorStore(f"sqlite:///{tmp_path / n}.db") for n in ("one", "many"))
+    a = ingest(one, spec, path)
+    b = ingest(many, spec, path, workers=2, flush_every=500)
+    assert (a.lines, a.calls, a.windows) == (b.lines, b.calls, b.windows)
+    assert _same(_summaries(one, "s"), _summaries(many, "s"))
+    with path.open("a", encoding="utf-8") as fh:  # the file grows: both go on from where they were
+        fh.write(path.read_text(encoding="utf-8").splitlines()[5] + "\n")
+    assert ingest(one, spec, path).calls == ingest(many, spec, path, workers=2).calls == 1
+    assert _same(_summaries(one, "s"), _summaries(many, "s"))
+
+
+def test_workers_stop_at_a_bad_line_like_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(intake, "CHUNK_LINES", 100)
+    path = _week(tmp_path / "w.jsonl", hours=2)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[437] = '{"time": "yesterday", "prompt": "x", "answer": "y"}'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stores = [MonitorStore(f"sqlite:///{tmp_path / n}.db") for n in ("one", "many")]
+    for store, workers in zip(stores, (1, 2), strict=True):
+        with pytest.raises(BadInput, match=r"w\.jsonl:438: field 'time': not an ISO 8601 time: 'yesterday'"):
+            ingest(store, MonitorSpec(name="s"), path, workers=workers, flush_every=250)
+    assert _same(_summaries(stores[0], "s"), _summaries(stores[1], "s"))
+    assert sum(w.n for w in stores[1].windows("s")) == 437
+
+
+def test_workers_read_csv_and_check_embeddings_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(intake, "CHUNK_LINES", 50)
+    rows = ["time;amount;channel"] + [f"2026-11-23T08:{i // 60:02d}:{i % 60:02d}Z;{i * 1.5};{'web' if i % 3 else 'app'}"
+                                      for i in range(400)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    one, many = (MonitorStore(f"sqlite:///{tmp_path / n}.db") for n in ("one", "many"))
+    ingest(one, MonitorSpec(name="t"), tmp_path / "t.csv", form="csv")
+    assert ingest(many, MonitorSpec(name="t"), tmp_path / "t.csv", form="csv", workers=3).calls == 400
+    assert _same(_summaries(one, "t"), _summaries(many, "t"))
+    calls = [json.dumps({"time": 1795420800 + i, "prompt": "Hi there you", "answer": "Hello to you",
+                         "embedding": [0.1] * (3 if i < 120 else 4)}) for i in range(200)]
+    (tmp_path / "e.jsonl").write_text("\n".join(calls) + "\n", encoding="utf-8")
+    with pytest.raises(BadInput, match=r"e\.jsonl:121: field 'embedding': 4 numbers where the lines before have 3"):
+        ingest(many, MonitorSpec(name="e"), tmp_path / "e.jsonl", workers=2)
+    assert sum(w.n for w in many.windows("e")) == 120

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -427,13 +429,142 @@ def _ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_eve
     return result
 
 
+def _take_line(intake: _Intake, result: IntakeResult, raw: bytes, decode: Decoder, form: str) -> int:
+    """One line into the summaries (its calls counted in `result`); the number of calls it held.
+    A bad line flushes what came before it and stops with BadInput naming file and line."""
+    line_no = intake.line + 1
+    taken = 0
+    if raw.strip():
+        try:
+            calls = [] if form == "csv" and line_no == 1 else intake.check(decode(raw))  # 1: the header
+        except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+            intake.flush()
+            what = "a CSV row" if form == "csv" else "a JSON line"
+            message = str(exc) if isinstance(exc, _Bad | otlp.OtlpError) else f"not {what} ({exc})"
+            raise BadInput.at(str(intake.path), line_no, message,
+                              hint=f"lines 1-{line_no - 1} are taken in; fix this line and run the same "
+                                   "command to go on from it") from None
+        for x in calls:
+            intake.add(x)
+            result.windows.add(intake.spec.window_of(x.time, intake.seen - 1))
+        taken = len(calls)
+        result.calls += taken
+    intake.hasher.update(raw)
+    intake.offset += len(raw)
+    intake.line = line_no
+    result.lines += 1
+    return taken
+
+
+#: Lines handed to a worker at a time, and how many such chunks may wait per worker.
+CHUNK_LINES = 2_000
+_AHEAD = 2
+
+
+@dataclass
+class _Chunk:
+    """What a worker read from a chunk of lines: summaries per window, calls, embeddings' length."""
+
+    summaries: dict[int, WindowSummary]
+    calls: int
+    windows: set[int]
+    dim: int | None
+
+
+_WORKER_SPEC: dict[str, MonitorSpec] = {}
+
+
+def _read_chunk(form: str, spec_json: str, path: str, lines: list[bytes], first_line: int, seen: int) -> _Chunk | None:
+    """In a worker process: a chunk of JSONL or CSV lines into window summaries, call numbers from
+    `seen` (one call per line). None when any line is bad: the main process then reads the chunk
+    itself, line by line, and stops at the bad line with its usual message."""
+    spec = _WORKER_SPEC.get(spec_json) or _WORKER_SPEC.setdefault(spec_json, MonitorSpec.model_validate_json(spec_json))
+    decode = _csv_decoder(Path(path)) if form == "csv" else _json_decoder(form, spec)
+    chunk = _Chunk({}, 0, set(), None)
+    try:
+        for k, raw in enumerate(lines):
+            if not raw.strip() or (form == "csv" and first_line + k == 1):
+                continue
+            for x in decode(raw):
+                if x.embedding is not None:
+                    if chunk.dim is None:
+                        chunk.dim = len(x.embedding)
+                    elif len(x.embedding) != chunk.dim:
+                        return None
+                index = spec.window_of(x.time, seen)
+                chunk.summaries.setdefault(index, WindowSummary()).add(x, analyse(x, seen % spec.language_every == 0))
+                chunk.windows.add(index)
+                seen += 1
+                chunk.calls += 1
+    except (ValueError, UnicodeDecodeError, csv.Error):
+        return None
+    return chunk
+
+
+def _ingest_parallel(intake: _Intake, result: IntakeResult, fh: BinaryIO, decode: Decoder, form: str, workers: int,
+                     flush_every: int) -> None:
+    """JSONL or CSV read by `workers` processes, a chunk of lines each, merged in file order: the
+    summaries merge, so the windows are those of one process reading every line; progress,
+    flushes and a bad line behave as in `ingest`."""
+    import multiprocessing
+    from collections import deque
+
+    from laif.core.langid import _identifier
+
+    _identifier()  # loaded once here, before the workers are forked
+    spec_json = intake.spec.model_dump_json()
+    pending = 0
+    waiting: deque[tuple[list[bytes], Any]] = deque()
+
+    def settle(lines: list[bytes], job: Any) -> None:
+        nonlocal pending
+        got: _Chunk | None = job.get()
+        if got is None or (got.dim is not None and intake.dim is not None and got.dim != intake.dim):
+            for raw in lines:  # a bad line somewhere: read here, to stop at it with its message
+                pending += _take_line(intake, result, raw, decode, form)
+        else:
+            for index, summary in got.summaries.items():
+                mine = intake.dirty.get(index)
+                intake.dirty[index] = summary if mine is None else mine.merge(summary)
+            intake.seen += got.calls
+            intake.dim = intake.dim if intake.dim is not None else got.dim
+            for raw in lines:
+                intake.hasher.update(raw)
+                intake.offset += len(raw)
+            intake.line += len(lines)
+            result.lines += len(lines)
+            result.calls += got.calls
+            result.windows |= got.windows
+            pending += got.calls
+        if pending >= flush_every:
+            intake.flush()
+            pending = 0
+
+    seen = intake.seen
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        first_line = intake.line + 1
+        while True:
+            lines = list(itertools.islice(fh, CHUNK_LINES))
+            if not lines:
+                break
+            job = pool.apply_async(_read_chunk, (form, spec_json, str(intake.path), lines, first_line, seen))
+            seen += sum(1 for k, raw in enumerate(lines) if raw.strip() and not (form == "csv" and first_line + k == 1))
+            first_line += len(lines)
+            waiting.append((lines, job))
+            while len(waiting) > _AHEAD * workers:
+                settle(*waiting.popleft())
+        while waiting:
+            settle(*waiting.popleft())
+
+
 def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "jsonl", whole_lines_only: bool = False,
-           flush_every: int = FLUSH_EVERY) -> IntakeResult:
+           flush_every: int = FLUSH_EVERY, workers: int = 1) -> IntakeResult:
     """Take in `path` from where the last intake of it stopped. `form` is `jsonl` (one call per
     line), `otlp` (one OTLP/JSON request of GenAI spans per line), `csv` (a table with a `time`
     column) or `parquet` (the same table in Parquet, read a row group at a time). With
     `whole_lines_only` a last line without its newline is left for later (it may still be being
-    written)."""
+    written). With `workers` > 1, JSONL and CSV are read by that many processes (Linux; not when
+    calls are kept), with the same result."""
     if form not in FORMS:
         raise BadInput(f"--format {form!r}: one of {', '.join(FORMS)}")
     if not path.is_file():
@@ -448,32 +579,17 @@ def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "j
     result = IntakeResult(spec.name, path)
     with path.open("rb") as fh:
         result.resumed_at = intake.resume(fh)
-        pending = 0
-        for raw in fh:
-            if whole_lines_only and not raw.endswith(b"\n"):
-                break
-            line_no = intake.line + 1
-            if raw.strip():
-                try:
-                    calls = [] if form == "csv" and line_no == 1 else intake.check(decode(raw))  # 1: the header
-                except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        parallel = workers > 1 and form in ("jsonl", "csv") and spec.keep == "none" and not whole_lines_only
+        if parallel and sys.platform.startswith("linux"):
+            _ingest_parallel(intake, result, fh, decode, form, workers, flush_every)
+        else:
+            pending = 0
+            for raw in fh:
+                if whole_lines_only and not raw.endswith(b"\n"):
+                    break
+                pending += _take_line(intake, result, raw, decode, form)
+                if pending >= flush_every:
                     intake.flush()
-                    what = "a CSV row" if form == "csv" else "a JSON line"
-                    message = str(exc) if isinstance(exc, _Bad | otlp.OtlpError) else f"not {what} ({exc})"
-                    raise BadInput.at(str(path), line_no, message,
-                                      hint=f"lines 1-{line_no - 1} are taken in; fix this line and run the same "
-                                           "command to go on from it") from None
-                for x in calls:
-                    intake.add(x)
-                    result.windows.add(spec.window_of(x.time, intake.seen - 1))
-                result.calls += len(calls)
-                pending += len(calls)
-            intake.hasher.update(raw)
-            intake.offset += len(raw)
-            intake.line = line_no
-            result.lines += 1
-            if pending >= flush_every:
-                intake.flush()
-                pending = 0
+                    pending = 0
     intake.flush()
     return result
