@@ -2,80 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from laif.cli._common import comma_list, err, leaderboard_table, out, write_atomic
+from laif.cli._common import comma_list, err, leaderboard_table, out
 from laif.core.stats import mean_of
-from laif.models import EndpointOptions, GenerationParams, open_model
-from laif.reports import leaderboard_row, render_run_report, run_results
-from laif.runner import Runner, RunOutcome, RunSettings
-from laif.runner.answer_modes import agreement, answer_modes, check_answer_mode
-from laif.store import RunRow, Store
-from laif.suites import load_suite
-
-
-class _RateColumn(TextColumn):
-    def __init__(self) -> None:
-        super().__init__("")
-
-    def render(self, task):  # type: ignore[no-untyped-def]
-        speed = task.finished_speed or task.speed
-        return f"{speed:.1f} prompts/s" if speed else "… prompts/s"
+from laif.models import EndpointOptions, GenerationParams
+from laif.runner import RunSettings
+from laif.runner.answer_modes import answer_modes
+from laif.services import assessment
+from laif.services.assessment import AssessmentOptions, SuiteRun
+from laif.services.progress import TerminalProgress
 
 
 def _languages(value: str) -> tuple[str, ...]:
     return tuple(comma_list(value, "--languages", "give at least one language, e.g. en,fr,de,lb"))
 
 
-async def _run(runner: Runner, quiet: bool) -> RunOutcome:
-    try:
-        if quiet:
-            return await runner.run()
-        return await _run_with_bar(runner)
-    finally:
-        await runner.model.aclose()
-        if runner.judge is not None:
-            await runner.judge.aclose()
-
-
-async def _run_with_bar(runner: Runner) -> RunOutcome:
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("asking", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        def phase(name: str) -> None:
-            bar.reset(task, description=name, total=None)
-
-        runner.on_phase = phase
-
-        return await runner.run(progress)
-
-
 def _suites(value: str) -> list[str]:
     return list(dict.fromkeys(comma_list(value, "--suite", "name at least one suite, e.g. bias or factual,multilingual")))
 
 
-def _report_judge(run: RunRow) -> None:
-    judged = (run.summary or {}).get("judge")
+def _report_judge(run: SuiteRun) -> None:
+    judged = (run.run.summary or {}).get("judge")
     if judged:
         agreement = judged["agreement"]
         err.print(
@@ -85,8 +37,8 @@ def _report_judge(run: RunRow) -> None:
         )
 
 
-def _report_compliance(run: RunRow) -> None:
-    compliance = (run.summary or {}).get("format_compliance") or {}
+def _report_compliance(run: SuiteRun) -> None:
+    compliance = (run.run.summary or {}).get("format_compliance") or {}
     if compliance:
         shares = ", ".join(
             f"{lang} {c['share'] * 100:.0f}% ({c['read']}/{c['answers']})"
@@ -95,32 +47,40 @@ def _report_compliance(run: RunRow) -> None:
         err.print(f"format compliance (closed answers the parser could read): {shares}")
 
 
-def _report_agreement(store: Store, rows: list[dict[str, Any]]) -> None:
+def _report_agreement(runs: list[SuiteRun]) -> None:
     """For each suite, how the verdicts of every other mode agree with the first mode's."""
-    for row in rows:
-        first = next(r for r in rows if r["suite"] == row["suite"])
-        if row is first:
+    for run in runs:
+        found = run.agreement
+        if found is None:
             continue
-        verdicts = [{v.case_id: v.verdict for v in store.verdicts(r["run_id"])} for r in (first, row)]
-        found = agreement(*verdicts)
-        row["agreement"] = found | {"with": first["answer_mode"]}
         kappa = f", Cohen's kappa {found['kappa']}" if found["kappa"] is not None else ""
         err.print(
-            f"{row['suite']}: {first['answer_mode']} and {row['answer_mode']} verdicts agree on {found['agreed']} of "
+            f"{run.suite}: {found['with']} and {run.answer_mode} verdicts agree on {found['agreed']} of "
             f"{found['decided_in_both']} tests decided in both{kappa}"
         )
 
 
-def _check_modes(model: str, endpoint: EndpointOptions, modes: list[str]) -> None:
-    """Refuse a mode the model cannot answer in before any run starts."""
-    if modes == ["free"]:
-        return
-    adapter = open_model(model, endpoint)
-    try:
-        for mode in modes:
-            check_answer_mode(adapter, mode)
-    finally:
-        asyncio.run(adapter.aclose())
+def suite_printer(bar: TerminalProgress, show: bool = True) -> assessment.OnSuite:
+    """What `laif assess` and `laif sandbox run` print as each suite run finishes."""
+
+    def printed(done: SuiteRun) -> None:
+        bar.stop()
+        run, outcome = done.run, done.outcome
+        verb = "resumed" if outcome.resumed else "ran"
+        err.print(
+            f"{verb} run [bold]{run.id}[/bold]: {run.total_prompts} prompts — {outcome.asked} asked, "
+            f"{outcome.from_cache} from cache, {outcome.already_answered} already answered"
+            + (f", [red]{outcome.errored} unreadable[/red]" if outcome.errored else "")
+        )
+        _report_judge(done)
+        _report_compliance(done)
+        mode = "" if done.answer_mode == "free" else f" ({done.answer_mode} answers)"
+        if show:
+            out.print(leaderboard_table([done.leaderboard_row()], list(done.categories),
+                                        f"{done.suite}: {run.model_name}{mode}"))
+        err.print(f"report: {done.report_path}   results: {done.results_path}")
+
+    return printed
 
 
 def run_suites(
@@ -128,39 +88,13 @@ def run_suites(
     quiet: bool = False, show: bool = True, judge_model: str | None = None,
     judge_endpoint: EndpointOptions | None = None,
 ) -> list[dict[str, Any]]:
-    """Run each suite against `model`, write its report and results, and return its leaderboard row
-    with the run's summary under "scores" (used by `laif assess` and `laif sandbox run`)."""
-    suites = {name: load_suite(name) for name in names}
-    for the_suite in suites.values():
-        the_suite.cases(list(settings.languages), settings.limit, settings.seed)  # validates up front
-    store = Store(db)
-    rows: list[dict[str, Any]] = []
-    for name, the_suite in suites.items():
-        if len(suites) > 1:
-            err.print(f"[bold]suite {name}[/bold] ({names.index(name) + 1} of {len(names)})")
-        adapter = open_model(model, endpoint)
-        judge_adapter = open_model(judge_model, judge_endpoint or endpoint) if judge_model is not None else None
-        outcome = asyncio.run(_run(Runner(store, adapter, the_suite, settings, judge=judge_adapter), quiet))
-        run = outcome.run
-        verb = "resumed" if outcome.resumed else "ran"
-        err.print(
-            f"{verb} run [bold]{run.id}[/bold]: {run.total_prompts} prompts — {outcome.asked} asked, "
-            f"{outcome.from_cache} from cache, {outcome.already_answered} already answered"
-            + (f", [red]{outcome.errored} unreadable[/red]" if outcome.errored else "")
-        )
-        _report_judge(run)
-        _report_compliance(run)
-        where = out_dir if len(suites) == 1 else out_dir / name
-        results = run_results(store, run.id)
-        write_atomic(where / "results.json", json.dumps(results, ensure_ascii=False, indent=1))
-        write_atomic(where / "report.html", render_run_report(results))
-        row = leaderboard_row(run) | {"suite": name}
-        rows.append(row | {"scores": run.summary, "run_id": run.id})
-        mode = "" if settings.answer_mode == "free" else f" ({settings.answer_mode} answers)"
-        if show:
-            out.print(leaderboard_table([row], list(the_suite.categories), f"{name}: {run.model_name}{mode}"))
-        err.print(f"report: {where / 'report.html'}   results: {where / 'results.json'}")
-    return rows
+    """Run each suite against `model` through the service layer, printing as `laif assess` does, and
+    return its leaderboard row with the run's summary under "scores" (used by `laif monitor canary`)."""
+    with TerminalProgress(err, bar=not quiet) as bar:
+        runs = assessment.run_suites(model, names, settings, endpoint, db, out_dir, progress=bar,
+                                     on_suite=suite_printer(bar, show), judge_model=judge_model,
+                                     judge_options=judge_endpoint)
+    return [r.leaderboard_row() | {"scores": r.run.summary, "run_id": r.run.id} for r in runs]
 
 
 def assess(
@@ -215,21 +149,15 @@ def assess(
     )
     judge_endpoint = EndpointOptions(api_key_env=judge_api_key_env, timeout=timeout, max_concurrency=concurrency)
     modes = answer_modes(answer_mode)
-    _check_modes(model, endpoint, modes)
-    rows = []
-    for mode in modes:
-        if len(modes) > 1:
-            err.print(f"[bold]answer mode {mode}[/bold] ({modes.index(mode) + 1} of {len(modes)})")
-        rows += [
-            row | {"answer_mode": mode}
-            for row in run_suites(
-                model, names, dataclasses.replace(settings, answer_mode=mode), endpoint, db,
-                out_dir if len(modes) == 1 else out_dir / mode, quiet=quiet, show=not as_json,
-                judge_model=judge_model, judge_endpoint=judge_endpoint,
-            )
-        ]
+    options = AssessmentOptions(
+        model=model, suites=tuple(names), settings=settings, endpoint=endpoint, answer_modes=tuple(modes),
+        judge_model=judge_model, judge_endpoint=judge_endpoint, db=db, out_dir=out_dir,
+    )
+    with TerminalProgress(err, bar=not quiet) as bar:
+        runs = assessment.run_assessment(options, progress=bar, on_suite=suite_printer(bar, show=not as_json)).runs
     if len(modes) > 1:
-        _report_agreement(Store(db), rows)
+        _report_agreement(runs)
+    rows = [r.as_row() for r in runs]
     if as_json:
         typer.echo(json.dumps(rows[0] if len(rows) == 1 else rows, ensure_ascii=False, indent=2))
     elif len(modes) > 1:

@@ -10,13 +10,11 @@ from rich.table import Table
 
 from laif._files import write_atomic
 from laif.cli._common import err, out
-from laif.cli.assess import run_suites
-from laif.compute import endpoint, run_settings
-from laif.configurator.spec import EXAMPLE, gates, json_schema, load_spec
+from laif.cli.assess import suite_printer
+from laif.configurator.spec import EXAMPLE, json_schema, load_spec
 from laif.errors import EXIT_GATE, BadInput
-from laif.secrets import credential
-from laif.store import Store
-from laif.store.db import default_url
+from laif.services import assessment
+from laif.services.progress import TerminalProgress
 
 sandbox_app = typer.Typer(help="Sandbox specs: init, validate, schema, run (here or on Slurm), status, cancel, render.",
                           no_args_is_help=True)
@@ -58,25 +56,9 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run the sandbox's suites; exit 1 naming each threshold that is missed."""
-    loaded = load_spec(spec)
-    if loaded.system.serve is not None:
-        raise BadInput(f"{spec}: system.serve starts a model on a compute node, which `laif sandbox run` does not "
-                       "do; `laif sandbox render --target slurm` writes a job that does, or give system.model")
-    url = db or default_url()
-    with credential(loaded.system.api_key_secret, url):
-        if loaded.executor == "slurm":
-            from laif.compute.slurm import submit
-
-            submit(loaded, url, out_dir / "slurm", report=lambda message: err.print(message))
-            err.print("every shard done; scoring")
-        # Local executor, or the final pass after the shards: whatever was answered is resumed, not asked again.
-        rows = run_suites(loaded.system.model_string(), loaded.suites, run_settings(loaded), endpoint(loaded), url,
-                          out_dir, quiet=quiet, show=True)
-    summaries = {row["suite"]: row["scores"] for row in rows}
-    results = gates(loaded, summaries)
-    write_atomic(out_dir / "gates.json", json.dumps(
-        {"sandbox": loaded.name, "spec_hash": loaded.spec_hash(), "runs": {r["suite"]: r["run_id"] for r in rows},
-         "gates": results}, indent=2) + "\n")
+    with TerminalProgress(err, bar=not quiet) as bar:
+        done = assessment.run_spec(spec, out_dir=out_dir, db=db, progress=bar, on_suite=suite_printer(bar))
+    loaded, results = done.spec, done.gates
     if results:
         table = Table(title=f"Thresholds of {loaded.name}")
         for col in ("Threshold", "Bound", "Measured", "Result"):
@@ -88,19 +70,12 @@ def run(
             verdict = {True: "[green]met[/green]", False: "[red]missed[/red]", None: "[yellow]not measured[/yellow]"}
             table.add_row(g["threshold"], bound, measured, verdict[g["met"]])
         out.print(table)
-    missed = [g for g in results if g["met"] is not True]
+    missed = done.missed
     if missed:
         err.print("[red]gate failed:[/red] " + "; ".join(
             f"{g['threshold']} = {'not measured' if g['value'] is None else round(g['value'], 2)}" for g in missed))
         raise typer.Exit(EXIT_GATE)
-    err.print(f"every threshold met; gates: {out_dir / 'gates.json'}")
-
-
-def _jobs(note: str | None) -> list[str]:
-    try:
-        return list(json.loads(note or "{}").get("slurm_jobs", []))
-    except (json.JSONDecodeError, AttributeError):
-        return []
+    err.print(f"every threshold met; gates: {done.gates_path}")
 
 
 @sandbox_app.command("status")
@@ -109,16 +84,11 @@ def status(
     db: str | None = typer.Option(None, "--db", help="Database URL."),
 ) -> None:
     """How far a run is: answers stored, its state, and its Slurm jobs still queued."""
-    store = Store(db)
-    row = store.require_run(run_id)
-    answered = len(store.answered_prompt_ids(row.id))
-    out.print(f"run {row.id} ({row.suite}, {row.model_name}): {row.status}, {answered}/{row.total_prompts} answered")
-    jobs = _jobs(row.note)
-    if jobs:
-        from laif.compute.slurm import queued
-
-        still = queued() & set(jobs)
-        out.print(f"Slurm jobs: {', '.join(jobs)}; still queued or running: {', '.join(sorted(still)) or 'none'}")
+    found = assessment.run_status(run_id, db)
+    row = found.run
+    out.print(f"run {row.id} ({row.suite}, {row.model_name}): {row.status}, {found.answered}/{row.total_prompts} answered")
+    if found.jobs:
+        out.print(f"Slurm jobs: {', '.join(found.jobs)}; still queued or running: {', '.join(found.queued) or 'none'}")
 
 
 @sandbox_app.command("cancel")
@@ -127,14 +97,7 @@ def cancel(
     db: str | None = typer.Option(None, "--db", help="Database URL."),
 ) -> None:
     """Cancel a run's Slurm jobs; the answers stored so far are kept, and the run can be resumed."""
-    store = Store(db)
-    row = store.require_run(run_id)
-    jobs = _jobs(row.note)
-    from laif.compute.slurm import cancel as scancel
-
-    scancel(jobs)
-    if row.status != "complete":
-        store.update_run(row.id, status="incomplete")
+    row, jobs = assessment.cancel_run(run_id, db)
     out.print(f"cancelled {len(jobs)} Slurm job(s) of run {row.id}; run the same spec again to resume")
 
 

@@ -6,13 +6,14 @@
 3. A shard that fails (an error, a node lost, a job cancelled) is resubmitted alone; answers
    it already stored are kept, so the retry asks only the rest.
 4. When every shard has finished, the local path scores the run: nothing is left to ask.
+
+The runs are prepared, the shards' work is defined and the runs are scored by the service layer
+(`laif.services.assessment`); this module submits, watches and cancels jobs.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -20,17 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from laif.compute import endpoint, run_settings
 from laif.configurator.spec import SandboxSpec
-from laif.errors import BadInput, LaifError
-from laif.models import open_model
-from laif.runner import Runner, RunOutcome
-from laif.runner.asking import RunSettings
+from laif.errors import LaifError
 from laif.store import Store
-from laif.suites import load_suite
 
 MAX_RETRIES = 2
 POLL_S = 1.0
+
+#: What an array task runs: `laif.services.assessment.run_shard`, handed in by the service that submits,
+#: so that the executor stays below the service layer.
+Shard = Callable[["ShardTask"], dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -41,39 +41,6 @@ class ShardTask:
     db: str
     index: int
     count: int
-
-
-def _run_suite(spec: SandboxSpec, store: Store, name: str, settings: RunSettings) -> RunOutcome:
-    """One suite of the spec under `settings`, the model closed afterwards."""
-
-    async def go(runner: Runner) -> RunOutcome:
-        try:
-            return await runner.run()
-        finally:
-            await runner.model.aclose()
-
-    model = open_model(spec.system.model_string(), endpoint(spec))
-    return asyncio.run(go(Runner(store, model, load_suite(name), settings)))
-
-
-def run_shard(task: ShardTask) -> dict[str, int]:
-    """Runs on the compute node: answer this shard's prompts of every suite of the spec."""
-    spec = SandboxSpec.model_validate(task.spec)
-    store = Store(task.db)
-    settings = run_settings(spec, shard=(task.index, task.count))
-    asked = from_cache = 0
-    for name in spec.suites:
-        outcome = _run_suite(spec, store, name, settings)
-        asked += outcome.asked
-        from_cache += outcome.from_cache
-    return {"shard": task.index, "asked": asked, "from_cache": from_cache}
-
-
-def prepare_runs(spec: SandboxSpec, db: str) -> dict[str, str]:
-    """Create (or find, to resume) the run of every suite; returns suite -> run id."""
-    store = Store(db)
-    settings = run_settings(spec, prepare_only=True)
-    return {name: _run_suite(spec, store, name, settings).run.id for name in spec.suites}
 
 
 def executor_for(spec: SandboxSpec, folder: Path) -> Any:
@@ -100,7 +67,7 @@ def queued(env: dict[str, str] | None = None) -> set[str]:
     return set(done.stdout.split())
 
 
-def wait_for_shards(ex: Any, tasks: list[ShardTask], jobs: list[Any],
+def wait_for_shards(ex: Any, shard: Shard, tasks: list[ShardTask], jobs: list[Any],
                     report: Callable[[str], None], on_jobs: Callable[[list[str]], None]) -> list[dict[str, int]]:
     """Wait for every shard, resubmitting a failed one alone (at most MAX_RETRIES times each)."""
     pending = dict(enumerate(jobs))
@@ -126,23 +93,22 @@ def wait_for_shards(ex: Any, tasks: list[ShardTask], jobs: list[Any],
                     raise LaifError(f"shard {index + 1} failed {retries[index] + 1} times; last: {failure}. "
                                     "Answers stored so far are kept: run the same command to resume")
                 retries[index] += 1
-                pending[index] = ex.submit(run_shard, tasks[index])
+                pending[index] = ex.submit(shard, tasks[index])
                 report(f"shard {index + 1}/{len(tasks)} failed (job {job.job_id}: {failure}); "
                        f"resubmitted alone as job {pending[index].job_id}")
                 on_jobs([str(j.job_id) for j in pending.values()])
     return [results[i] for i in range(len(tasks))]
 
 
-def submit(spec: SandboxSpec, db: str, folder: Path, report: Callable[[str], None]) -> dict[str, str]:
-    """Prepare the runs, run every shard on Slurm, wait; returns suite -> run id (scored afterwards)."""
-    if shutil.which("sbatch") is None:
-        raise BadInput("executor slurm: sbatch is not on PATH; run where Slurm's client commands are")
-    runs = prepare_runs(spec, db)
+def submit(spec: SandboxSpec, db: str, folder: Path, runs: dict[str, str], shard: Shard,
+           report: Callable[[str], None]) -> None:
+    """Run `shard` for every shard of the spec's prepared runs (suite -> run id) as a Slurm job array
+    and wait for them all; the runs are scored afterwards, by the caller."""
     store = Store(db)
     ex = executor_for(spec, folder)
     count = spec.resources.shards
     tasks = [ShardTask(spec.model_dump(mode="json"), db, i, count) for i in range(count)]
-    jobs = ex.map_array(run_shard, tasks)
+    jobs = ex.map_array(shard, tasks)
 
     def note_jobs(ids: list[str]) -> None:
         for run_id in runs.values():
@@ -151,8 +117,7 @@ def submit(spec: SandboxSpec, db: str, folder: Path, report: Callable[[str], Non
     note_jobs([str(j.job_id) for j in jobs])
     report(f"submitted {count} shard(s) as job array {str(jobs[0].job_id).split('_')[0]} "
            f"(runs {', '.join(runs.values())}); logs in {folder}")
-    wait_for_shards(ex, tasks, jobs, report, note_jobs)
-    return runs
+    wait_for_shards(ex, shard, tasks, jobs, report, note_jobs)
 
 
 def cancel(job_ids: list[str]) -> None:
