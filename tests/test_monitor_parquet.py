@@ -20,6 +20,7 @@ from laif.monitor.spec import MonitorSpec, Reference, Window
 from laif.monitor.store import MonitorStore
 from laif.monitor.summary import WindowSummary
 from tests.conftest import run_laif
+from tests.test_monitor_speed import _same
 
 START = datetime(2026, 11, 23, 8, tzinfo=UTC)
 
@@ -72,6 +73,7 @@ def test_a_shifted_column_alerts_on_that_column_only(tmp_path: Path, store: Moni
 
 
 def test_same_rows_as_csv_give_the_same_summaries(tmp_path: Path) -> None:
+    """Parquet is summarised a column at a time, CSV a row at a time: the same bins and counts."""
     cols = _columns(600, shift_from=999)
     a = MonitorStore(f"sqlite:///{tmp_path / 'a.db'}")
     b = MonitorStore(f"sqlite:///{tmp_path / 'b.db'}")
@@ -81,7 +83,7 @@ def test_same_rows_as_csv_give_the_same_summaries(tmp_path: Path) -> None:
         for t, x, r, s, ok in zip(*cols.values(), strict=True)]
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     ingest(b, _spec(), tmp_path / "t.csv", form="csv")
-    assert [w.summary for w in a.windows("credit")] == [w.summary for w in b.windows("credit")]
+    assert _same([w.summary for w in a.windows("credit")], [w.summary for w in b.windows("credit")])
 
 
 def test_times_as_text_or_seconds(tmp_path: Path, store: MonitorStore) -> None:
@@ -162,3 +164,18 @@ def test_cli_parquet_and_a_bad_one_exit_2(tmp_path: Path) -> None:
     r = run_laif("monitor", "ingest", str(tmp_path / "bad.parquet"), "--stream", "credit", "--format", "parquet", env=env)
     assert r.returncode == 2 and "bad.parquet: no 'time' column; the columns are when" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_nulls_nan_and_blank_labels_are_left_out(tmp_path: Path, store: MonitorStore) -> None:
+    times = [START + timedelta(seconds=i) for i in range(6)]
+    table = pa.table({"time": pa.array(times, type=pa.timestamp("ms", tz="UTC")),
+                      "x": pa.array([1.0, None, float("nan"), float("inf"), 2.0, 3.0]),
+                      "n": pa.array([1, 2, None, 4, 5, 6], type=pa.int32()),
+                      "label": pa.array(["a", None, " ", "b", "a", "a"])})
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=4)
+    ingest(store, _spec(), tmp_path / "t.parquet", form="parquet")
+    summary = WindowSummary.from_json(store.windows("credit")[0].summary)
+    assert summary.counts["n"] == 6
+    assert summary.numbers["features.x"].n == 3 and summary.numbers["features.x"].total == 6.0
+    assert summary.numbers["features.n"].n == 5
+    assert summary.labels["features.label"].counts == {"a": 3, "b": 1}

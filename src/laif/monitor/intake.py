@@ -28,6 +28,7 @@ import itertools
 import json
 import math
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from laif.errors import BadInput
 from laif.ipms.detect import find_in_text
 from laif.ipms.pseudonyms import Pseudonymiser, canonical_id, domain_key, master_secret
 from laif.monitor import otlp
+from laif.monitor.sketch import Categories, Sketch
 from laif.monitor.spec import MonitorSpec
 from laif.monitor.store import CallRow, IntakeRow, MonitorStore, StreamRow, WindowRow
 from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse
@@ -320,8 +322,10 @@ def _csv_decoder(path: Path) -> Decoder:
     return decode
 
 
-def _cells(column: Any, kind: str, name: str, where: str) -> list[Any]:
-    """One Parquet column of a row group as Python values: numbers, labels or times."""
+def _cells(column: Any, kind: str, name: str, where: str) -> Any:
+    """One Parquet column of a row group: times as a list (seconds or text), a number feature as a
+    float array (nulls, NaN and infinities as NaN: left out), a label feature as a list of text."""
+    import numpy as np
     import pyarrow as pa  # type: ignore[import-untyped]
 
     t = column.type
@@ -339,9 +343,11 @@ def _cells(column: Any, kind: str, name: str, where: str) -> list[Any]:
         column = column.cast(t.value_type)
         t = t.value_type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-        return [float(v) if v is not None else None for v in column.to_pylist()]
+        values = np.array(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        values[~np.isfinite(values)] = np.nan
+        return values
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return list(column.to_pylist())
+        return [v if v is None or v.strip() else None for v in column.to_pylist()]
     if pa.types.is_boolean(t):
         return [("true" if v else "false") if v is not None else None for v in column.to_pylist()]
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
@@ -350,11 +356,55 @@ def _cells(column: Any, kind: str, name: str, where: str) -> list[Any]:
                    "use numbers, text, booleans or dates")
 
 
+def _hash_rows(hasher: Any, columns: dict[str, Any], first: int, end: int) -> None:
+    """Rows first..end-1 into the SHA-256 of the rows taken in, one line of text per row, so the
+    hash does not depend on how rows were grouped."""
+    if end > first:
+        cells = [c[first:end].tolist() if hasattr(c, "tolist") else c[first:end] for c in columns.values()]
+        hasher.update(("\n".join(map(repr, zip(*cells, strict=True))) + "\n").encode())
+
+
+def _add_rows(intake: _Intake, result: IntakeResult, columns: dict[str, Any], times: list[datetime], first: int) -> None:
+    """Rows first.. of a row group (their times parsed) into the window summaries, a column at a time."""
+    import numpy as np
+
+    count = len(times)
+    indices = np.array([intake.spec.window_of(t, intake.seen + k) for k, t in enumerate(times)], dtype=np.int64)
+    intake.seen += count
+    result.calls += count
+    result.lines += count
+    for index in np.unique(indices).tolist():
+        where = np.flatnonzero(indices == index)
+        summary = intake.dirty.setdefault(index, WindowSummary())
+        summary.counts["n"] += len(where)
+        summary.counts["ok"] += len(where)
+        chosen = [times[k] for k in where.tolist()]
+        low, high = min(chosen), max(chosen)
+        summary.first = low if summary.first is None or low < summary.first else summary.first
+        summary.last = high if summary.last is None or high > summary.last else summary.last
+        rows = where + first
+        for name, values in columns.items():
+            if name == "time":
+                continue
+            if isinstance(values, np.ndarray):
+                picked = values[rows]
+                picked = picked[~np.isnan(picked)]
+                if len(picked):
+                    summary.numbers.setdefault(f"features.{name}", Sketch()).add_many(picked)
+            else:
+                labels = Counter(v for v in (values[k] for k in rows.tolist()) if v is not None)
+                if labels:
+                    cats = summary.labels.setdefault(f"features.{name}", Categories())
+                    for label, n in labels.items():
+                        cats.add(label, n)
+        result.windows.add(index)
+
+
 def _ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_every: int) -> IntakeResult:
-    """A Parquet table, one row group at a time (never the whole file in memory): a `time`
-    column, every other column a feature, as for CSV. Progress is kept in rows, with the SHA-256
-    of the rows taken in (as read), so a file fixed after a bad row goes on from that row, and a
-    file whose earlier rows changed is refused."""
+    """A Parquet table, one row group at a time (never the whole file in memory), each column
+    summarised at once: a `time` column, every other column a feature, as for CSV. Progress is
+    kept in rows, with the SHA-256 of the rows taken in (as read), so a file fixed after a bad
+    row goes on from that row, and a file whose earlier rows changed is refused."""
     import pyarrow as pa
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
@@ -370,7 +420,6 @@ def _ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_eve
                                                  IntakeRow.path == intake.key)).first()
         skip, expected = (done.lines, done.prefix_sha256) if done is not None else (0, "")
     result.resumed_at = skip
-    features = [n for n in names if n != "time"]
     row, pending = 0, 0
 
     def check_prefix() -> None:
@@ -392,39 +441,39 @@ def _ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_eve
             if row >= skip:
                 intake.flush()
             raise BadInput(f"{where}: cannot be read ({exc})", hint=f"rows 1-{row} are taken in") from None
-        for i in range(data.num_rows):
-            if row == skip and skip:
-                check_prefix()
+        size = data.num_rows
+        start = min(max(skip - row, 0), size)  # rows of this group taken in before
+        _hash_rows(intake.hasher, columns, 0, start)
+        if start and row + start == skip:
+            check_prefix()
+        times: list[datetime] = []
+        bad: tuple[int, str] | None = None
+        for i in range(start, size):
             when = columns["time"][i]
-            cells = {n: columns[n][i] for n in features}
-            values = {n: v for n, v in cells.items() if v is not None and (not isinstance(v, str) or v.strip())}
-            if row >= skip:
-                try:
-                    if when is None:
-                        raise _Bad("empty")
-                    x = Exchange(time=_time(when), prompt="", answer=None, content=False, features=values)
-                except _Bad as exc:
-                    intake.flush()
-                    why = str(exc).removeprefix("field 'time': ")
-                    raise BadInput(f"{where}, row {row + 1} of the file, column 'time': {why}",
-                                   hint=f"rows 1-{row} are taken in; fix the row and run the same command to go "
-                                        "on from it") from None
-                intake.add(x)
-                result.windows.add(intake.spec.window_of(x.time, intake.seen - 1))
-                result.calls += 1
-                result.lines += 1
-                pending += 1
-            intake.hasher.update(repr((when, values)).encode())
-            row += 1
-            intake.line = row
-            if pending >= flush_every:
-                intake.flush()
-                pending = 0
+            try:
+                if when is None:
+                    raise _Bad("empty")
+                times.append(_time(when))
+            except _Bad as exc:
+                bad = i, str(exc).removeprefix("field 'time': ")
+                break
+        end = start + len(times)
+        _add_rows(intake, result, columns, times, start)
+        _hash_rows(intake.hasher, columns, start, end)
+        pending += end - start
+        row += end
+        intake.line = row
+        if bad is not None:
+            intake.flush()
+            raise BadInput(f"{where}, row {row + 1} of the file, column 'time': {bad[1]}",
+                           hint=f"rows 1-{row} are taken in; fix the row and run the same command to go on from it")
+        row += size - end
+        if pending >= flush_every:
+            intake.flush()
+            pending = 0
     if row < skip:
         raise BadInput(f"{path}: has {row} rows, fewer than the {skip} stream {intake.spec.name!r} already took in",
                        hint="take in a changed file under another stream")
-    if row == skip and skip:
-        check_prefix()
     intake.flush()
     return result
 
