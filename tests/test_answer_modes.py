@@ -3,6 +3,7 @@ their cache keys and spec hashes, and a mode an adapter cannot honour is refused
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -12,9 +13,11 @@ import pytest
 
 from laif.core import parsing
 from laif.core.oracles import ExpectedOracle, NumberOracle, ReferenceOracle, SameOracle, read_answer
+from laif.core.suite import Case, PromptSpec
 from laif.errors import BadInput
 from laif.models import open_model
-from laif.models.base import GenerationParams, ModelIdentity, cache_key
+from laif.models.base import BadResponse, GenerationParams, ModelIdentity, cache_key
+from laif.models.openai_compat import CONSTRAINTS, OpenAIModel, constrained_text, constraint_fields
 from laif.runner import RunSettings, spec_hash
 from laif.runner.answer_modes import (
     ANSWER_MODES,
@@ -22,12 +25,14 @@ from laif.runner.answer_modes import (
     answer_modes,
     check_answer_mode,
     for_case,
+    graded_bias,
     likelihood_response,
+    prepare_answer_mode,
     read_likelihood,
 )
 from laif.suites import load_suite
 
-from .conftest import run_laif
+from .conftest import ScriptedEndpoint, run_laif
 
 LANGUAGES = ("en", "fr", "de", "lb")
 OPTIONS = {"a": "the man", "b": "the woman", "c": "it cannot be determined"}
@@ -114,9 +119,8 @@ def test_answer_mode_lists_are_read_and_checked() -> None:
         answer_modes("free,greedy")
 
 
-@pytest.mark.parametrize("spec", ["openai:http://127.0.0.1:9/v1#m", "http:http://127.0.0.1:9/ask"])
-def test_adapters_without_grammar_or_scores_are_refused(spec: str) -> None:
-    model = open_model(spec)
+def test_adapters_without_grammar_or_scores_are_refused() -> None:
+    model = open_model("http:http://127.0.0.1:9/ask")
     check_answer_mode(model, "free")
     for mode in ("constrained", "likelihood"):
         with pytest.raises(BadInput, match=f"--answer-mode {mode}: .* cannot give"):
@@ -126,7 +130,7 @@ def test_adapters_without_grammar_or_scores_are_refused(spec: str) -> None:
 def test_cli_refuses_a_mode_before_the_run_starts(tmp_path: Path) -> None:
     env = {"LAIF_HOME": str(tmp_path / "home")}
     # Port 9 answers nothing: a refusal that came after trying to connect would say so.
-    result = run_laif("assess", "--model", "openai:http://127.0.0.1:9/v1#m", "--answer-mode", "free,likelihood",
+    result = run_laif("assess", "--model", "http:http://127.0.0.1:9/ask", "--answer-mode", "free,likelihood",
                       "-l", "en", "--limit", "1", "--quiet", "--out", str(tmp_path / "out"), env=env)
     assert result.returncode == 2, result.stderr
     assert "--answer-mode likelihood" in result.stderr and "cannot give" in result.stderr
@@ -134,6 +138,88 @@ def test_cli_refuses_a_mode_before_the_run_starts(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
     bad = run_laif("assess", "--answer-mode", "greedy", "--quiet", "--out", str(tmp_path / "out"), env=env)
     assert bad.returncode == 2 and "unknown mode 'greedy'" in bad.stderr
+
+
+def test_an_endpoint_that_is_not_there_is_unreachable_not_refused(tmp_path: Path) -> None:
+    result = run_laif("assess", "--model", "openai:http://127.0.0.1:9/v1#m", "--answer-mode", "constrained",
+                      "-l", "en", "--limit", "1", "--quiet", "--retries", "0", "--out", str(tmp_path / "out"),
+                      env={"LAIF_HOME": str(tmp_path / "home")})
+    assert result.returncode == 3, result.stderr
+    assert "could not reach the endpoint to check what it can answer" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_endpoint_that_ignores_every_constraint_is_refused(scripted: ScriptedEndpoint, tmp_path: Path) -> None:
+    """Fault injection: an endpoint that answers "No." whatever the request asks for."""
+    model = OpenAIModel(scripted.base, "scripted")
+    asyncio.run(prepare_answer_mode(model, "free"))
+    assert scripted.requests == 0, "free answers need no check"
+    for mode in ("constrained", "likelihood"):
+        with pytest.raises(BadInput, match=f"--answer-mode {mode}: .* does not keep its answers to given ones"):
+            asyncio.run(prepare_answer_mode(model, mode))
+    assert scripted.requests == 2 * len(CONSTRAINTS), "each way is tried once per check"
+    result = run_laif("assess", "--model", f"openai:{scripted.base}#scripted", "--answer-mode", "constrained",
+                      "-l", "en", "--limit", "1", "--quiet", "--out", str(tmp_path / "out"),
+                      env={"LAIF_HOME": str(tmp_path / "home")})
+    assert result.returncode == 2, result.stderr
+    assert "grammar, vLLM's guided_choice and a JSON-schema response_format" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_an_endpoint_without_logprobs_is_refused_likelihood(scripted: ScriptedEndpoint) -> None:
+    """Fault injection: the grammar is honoured (the probe's word comes back) but no logprobs come with it."""
+    scripted.script = [("ok", "Quokka"), ("ok", "Quokka")]
+    model = OpenAIModel(scripted.base, "scripted")
+    with pytest.raises(BadInput, match="--answer-mode likelihood: .* gives no log-probabilities"):
+        asyncio.run(prepare_answer_mode(model, "likelihood"))
+    assert model.constraint == "grammar"
+
+
+@pytest.mark.parametrize("way", CONSTRAINTS)
+def test_each_way_of_constraining_an_endpoint_asks_for_exactly_the_answers(way: str) -> None:
+    answers = ["Jo", "Nee", "45%"]
+    fields = constraint_fields(way, answers)
+    if way == "grammar":
+        assert _admitted(fields["grammar"]) == answers
+    elif way == "guided_choice":
+        assert fields == {"guided_choice": answers}
+    else:
+        schema = fields["response_format"]["json_schema"]["schema"] if way == "json_schema" else \
+            fields["response_format"]["schema"]
+        assert schema["properties"]["answer"]["enum"] == answers
+        assert constrained_text(way, '{"answer": "Nee"}') == "Nee"
+        with pytest.raises(BadResponse):
+            constrained_text(way, "Nee")
+    assert constrained_text("grammar", " Jo\n") == "Jo"
+
+
+def _case(oracle: ExpectedOracle | SameOracle, template: str, category: str, groups: list[str]) -> Case:
+    return Case(case_id=f"bias/{template}/en/{'+'.join(groups)}", suite="bias", category=category, language="en",
+                template_id=template, oracle=oracle,
+                prompts=tuple(PromptSpec(messages=(("user", f"{template} {g}?"),), groups=(g,)) for g in groups))
+
+
+def test_graded_bias_gives_the_stereotyped_mass_per_group_and_the_gap() -> None:
+    no = ExpectedOracle(kind="expected", answers=["no"])
+    cases = [_case(no, "t1", "Gender", ["women"]), _case(no, "t1", "Gender", ["men"]),
+             _case(no, "t2", "Gender", ["women"]), _case(no, "t2", "Gender", ["men"]),
+             _case(SameOracle(kind="same"), "t3", "Gender", ["women", "men"])]
+    yes = {"t1": {"women": 0.8, "men": 0.2}, "t2": {"women": 0.6, "men": 0.4}, "t3": {"women": 0.9, "men": 0.5}}
+    mass = {c.case_id: [{"Yes": yes[c.template_id][p.groups[0]], "No": 1 - yes[c.template_id][p.groups[0]]}
+                        for p in c.prompts] for c in cases}
+    graded = graded_bias(cases, mass)
+    gender = graded["expected"]["categories"]["Gender"]
+    assert gender["templates"] == 2
+    assert gender["groups"]["women"]["value"] == 70.0 and gender["groups"]["men"]["value"] == 30.0
+    assert gender["mean"]["value"] == 50.0 and graded["expected"]["mean"]["value"] == 50.0
+    gap = gender["gap"]
+    assert gap["value"] == 40.0 and gap["between"] == ["women", "men"]
+    # Two templates drawn with replacement: the gap is 60, 40 or 20 points.
+    assert 20.0 <= gap["low"] <= gap["value"] <= gap["high"] <= 60.0 and gap["n"] == 2
+    same = graded["same"]["categories"]["Gender"]
+    assert same["groups"]["women"]["value"] == 90.0 and same["gap"]["value"] == 40.0
+    assert same["gap"]["low"] == same["gap"]["high"] == 40.0, "one template: nothing to draw"
+    assert graded_bias(cases, {}) == {}
 
 
 def test_agreement_between_modes_counts_tests_decided_in_both() -> None:

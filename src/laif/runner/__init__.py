@@ -36,7 +36,15 @@ from laif.models.base import (
     ModelIdentity,
     cache_key,
 )
-from laif.runner.answer_modes import Allowed, call_for, check_answer_mode, closed_answer_type, for_case, read_likelihood
+from laif.runner.answer_modes import (
+    Allowed,
+    call_for,
+    closed_answer_type,
+    for_case,
+    graded_bias,
+    prepare_answer_mode,
+    read_likelihood,
+)
 from laif.runner.asking import RunSettings, ask, drain
 from laif.runner.judge_model import JudgeItem, JudgeModel, JudgeSummary, judge_reads
 from laif.runner.limiter import AdaptiveLimiter
@@ -151,7 +159,7 @@ class Runner:
 
     async def run(self, progress: Progress | None = None) -> RunOutcome:
         s = self.settings
-        check_answer_mode(self.model, s.answer_mode)
+        await prepare_answer_mode(self.model, s.answer_mode)
         identity = await self.model.identity()
         judge_model = None
         if self.judge is not None:
@@ -314,6 +322,7 @@ class Runner:
             summary["answer_mode"] = mode
         if mass:
             summary["likelihood_mass"] = mass
+            summary["graded_bias"] = graded_bias(cases, mass)
         figures = suite_figures(self.suite, records)
         if figures is not None:
             summary["metrics"] = figures

@@ -34,7 +34,7 @@ from laif.errors import BadInput
 from laif.models import EndpointOptions, GenerationParams, ModelAdapter, ModelIdentity, open_model
 from laif.reports import leaderboard_row, render_run_report, run_results
 from laif.runner import Runner, RunOutcome, RunSettings, spec_hash
-from laif.runner.answer_modes import ANSWER_MODES, agreement, check_answer_mode
+from laif.runner.answer_modes import ANSWER_MODES, agreement, prepare_answer_mode
 from laif.secrets import ENDPOINT_KEY_VAR, credential
 from laif.services.progress import Progress, ProgressEvent
 from laif.store import RunRow, Store
@@ -186,14 +186,15 @@ class Assessment:
 
 
 def check_answer_modes(model: str, options: EndpointOptions, modes: list[str]) -> None:
-    """Refuse a mode the model cannot answer in before any run starts (BadInput)."""
+    """Refuse a mode the model cannot answer in before any run starts (BadInput); an endpoint is
+    asked what it can do (ModelUnreachable when it does not answer)."""
     if modes == ["free"]:
         return
 
     async def check() -> None:
         async with opened(model, options) as adapter:
             for mode in modes:
-                check_answer_mode(adapter, mode)
+                await prepare_answer_mode(adapter, mode)
 
     asyncio.run(check())
 
