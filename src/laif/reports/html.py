@@ -313,18 +313,13 @@ def render_run_report(results: dict[str, Any], metrics: list[Metric] | None = No
         figure_heading=metric_heading(metrics),
         figure_descriptions=[m for m in metrics if m.description and m.path != SCORE_PATH],
         figure_tables=figure_tables(scores, metrics),
-        figure_list=[f for f in figure_list(scores, metrics) if not metrics_by(f["metric"])],
+        figure_list=[f for f in figure_list(scores, metrics) if not f["metric"].by],  # the others are in tables
         metric_bars=metric_charts(scores, metrics),
         drill=drill,
         judge=scores.get("judge"),
         verdict_names=["pass", "fail", "refused", "abstained", "unparseable", "error"],
         disagreements=[c for c in results.get("cases", []) if c.get("judge") and not c["judge"]["agrees"]],
     )
-
-
-def metrics_by(metric: Metric) -> bool:
-    """Whether a metric has breakdowns (its overall figure is then in their tables)."""
-    return bool(metric.by)
 
 
 def render_leaderboard(rows: list[dict[str, Any]], categories: list[str], suite: str,
