@@ -1,22 +1,30 @@
-"""Intake of JSONL exchanges into window summaries against a bare `json.loads` loop over the same
-file, side by side in one run; and the intake's peak memory as the file grows.
+"""Monitoring benchmarks, each side by side in one run (ratios carry over to another machine).
 
-- bare: `for line in file: json.loads(line)`, nothing else;
-- intake: `laif monitor ingest`'s code on the same file (parse, check every field, read each
-  answer for refusals, personal data and language, fill the window summaries, write them to
-  SQLite with the progress).
-The ratio bare time / intake time is what carries over to another machine (the issue's goal is
-0.5). Peak RSS is measured in a fresh process per size, so one size's memory does not hide
-another's; flat memory means the peak hardly moves from the smaller file to the larger one.
+intake: JSONL exchanges into window summaries against a bare `json.loads` loop over the same
+  file; and the intake's peak memory as the file grows (the issue: 100k, 1M and 5M lines, goal
+  0.5 of the bare loop with flat memory).
+  - bare: `for line in file: json.loads(line)`, nothing else;
+  - intake: `laif monitor ingest`'s code on the same file (parse, check every field, read each
+    answer for refusals, personal data and language, fill the window summaries, write them to
+    SQLite with the progress), in a fresh process per size, so one size's memory does not hide
+    another's; with --workers N also in N processes.
+otlp: the OTLP/HTTP receiver in spans per second (goal 5,000 on SQLite; Arize Phoenix: about 80).
+drift: drift statistics on a ROWS-row, 20-column table (reference and current, 4 columns
+  shifted) with laif (Parquet intake, a row group at a time, then every statistic) against
+  Evidently's DataDriftPreset on the same Parquet files (pandas in memory), each in a fresh
+  process: seconds, peak RSS and which columns each flags. Evidently is never a dependency of
+  laif: pass a Python that has it (--evidently-python, e.g. a throwaway venv in /tmp with
+  `pip install evidently "pandas<3"`), else its side is skipped with the reason.
 
-Run: .venv/bin/python benchmarks/bench_monitor.py [LINES ...]   (default: 20000 100000)
-     .venv/bin/python benchmarks/bench_monitor.py --otlp [SPANS]  (OTLP/HTTP receiver, spans per second; the
-     issue's goal is 5,000 on SQLite, against Arize Phoenix's measured 80)
+Run: .venv/bin/python benchmarks/bench_monitor.py intake [LINES ...] [--workers N]
+     .venv/bin/python benchmarks/bench_monitor.py otlp [SPANS]
+     .venv/bin/python benchmarks/bench_monitor.py drift [ROWS] [--evidently-python PATH]
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import runpy
 import subprocess
@@ -25,6 +33,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,16 +48,18 @@ def write_log(path: Path, lines: int) -> int:
     return written
 
 
-def _intake_child(path: str, db: str) -> None:
+def _intake_child(path: str, db: str, workers: int) -> None:
     from laif.monitor.intake import ingest
     from laif.monitor.spec import MonitorSpec
     from laif.monitor.store import MonitorStore
 
     started = time.perf_counter()
-    result = ingest(MonitorStore(f"sqlite:///{db}"), MonitorSpec(name="bench"), Path(path))
+    result = ingest(MonitorStore(f"sqlite:///{db}"), MonitorSpec(name="bench"), Path(path), workers=workers)
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"calls": result.calls, "seconds": seconds, "peak_rss_mb": round(peak_mb, 1)}))
+    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"calls": result.calls, "seconds": seconds, "peak_rss_mb": round(mine, 1),
+                      "worker_peak_rss_mb": round(workers_peak, 1) if workers > 1 else None}))
 
 
 def _bare(path: Path) -> float:
@@ -104,33 +115,167 @@ def receiver_rate(spans: int, content: bool, batch: int = 512) -> float:
     return spans / seconds
 
 
-def main() -> None:
-    if sys.argv[1:2] == ["--otlp"]:
-        spans = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
-        for content in (False, True):
-            print(json.dumps({"otlp_http_spans": spans, "messages_captured": content,
-                              "spans_per_s": round(receiver_rate(spans, content))}), flush=True)
-        return
-    sizes = [int(a) for a in sys.argv[1:]] or [20_000, 100_000]
-    rows = []
+COLUMNS = 20  # 10 numbers, 10 labels; 2 of each shifted in the current table
+SHIFTED = ("num_0", "num_1", "cat_0", "cat_1")
+
+
+def write_tables(folder: Path, rows: int) -> tuple[Path, Path]:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(7)
+    paths = []
+    for day, name in enumerate(("reference", "current")):
+        shifted = name == "current"
+        start = np.datetime64("2026-11-23T00:00:00") + np.timedelta64(day, "D")
+        cols: dict[str, Any] = {"time": pa.array(start + (np.arange(rows) * 86_400_000_000 // rows).astype("timedelta64[us]"),
+                                                 type=pa.timestamp("us", tz="UTC"))}
+        for j in range(COLUMNS // 2):
+            mean, sd = 100.0 * (j + 1), 10.0 * (j + 1)
+            if shifted and j == 0:
+                mean += 0.3 * sd
+            if shifted and j == 1:
+                sd *= 1.5
+            cols[f"num_{j}"] = rng.normal(mean, sd, rows) if j % 2 == 0 else rng.lognormal(np.log(mean), 0.5, rows) * sd / mean
+        levels = np.array(["a", "b", "c", "d", "e"])
+        for j in range(COLUMNS // 2):
+            share = np.array([0.4, 0.25, 0.15, 0.12, 0.08])
+            if shifted and j in (0, 1):
+                share = share[::-1] if j == 0 else np.array([0.3, 0.3, 0.2, 0.12, 0.08])
+            cols[f"cat_{j}"] = pa.array(levels[rng.choice(5, rows, p=share)]).dictionary_encode()
+        path = folder / f"{name}.parquet"
+        pq.write_table(pa.table(cols), path, row_group_size=100_000)
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def _drift_child(reference: str, current: str, db: str, rows: int) -> None:
+    from laif.monitor.alerts import evaluate
+    from laif.monitor.intake import ingest
+    from laif.monitor.spec import MonitorSpec, Reference, Window
+    from laif.monitor.store import MonitorStore
+
+    store = MonitorStore(f"sqlite:///{db}")
+    spec = MonitorSpec(name="drift", window=Window(by="count", size=str(rows)), reference=Reference(windows=1))
+    started = time.perf_counter()
+    ingest(store, spec, Path(reference), form="parquet")
+    ingest(store, spec, Path(current), form="parquet")
+    features = evaluate(store, "drift").windows[1].features
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                      "columns": {k.removeprefix("features."): {"state": f["state"], "distance": f["distance"],
+                                                                "psi": f["psi"], "p": f["p_adjusted"]}
+                                  for k, f in features.items()}}))
+
+
+EVIDENTLY = """
+import json, resource, sys, time
+import pandas as pd
+from evidently import Report
+from evidently.presets import DataDriftPreset
+started = time.perf_counter()
+reference = pd.read_parquet(sys.argv[1]).drop(columns=["time"])
+current = pd.read_parquet(sys.argv[2]).drop(columns=["time"])
+snapshot = Report([DataDriftPreset()]).run(current_data=current, reference_data=reference)
+seconds = time.perf_counter() - started
+columns = {}
+for m in snapshot.dict()["metrics"]:
+    if m["config"].get("type", "").endswith("ValueDrift"):
+        c = m["config"]
+        columns[c["column"]] = {"method": c["method"], "value": m["value"], "threshold": c["threshold"]}
+print(json.dumps({"seconds": seconds, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "columns": columns}))
+"""
+
+
+def drift(rows: int, evidently_python: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        reference, current = write_tables(Path(tmp), rows)
+        laif = json.loads(subprocess.run([sys.executable, __file__, "--drift-child", str(reference), str(current),
+                                          str(Path(tmp) / "d.db"), str(rows)],
+                                         capture_output=True, text=True, check=True).stdout)
+        print(json.dumps({"rows": rows, "columns": COLUMNS, "shifted": SHIFTED, "laif_seconds": round(laif["seconds"], 2),
+                          "laif_peak_rss_mb": laif["peak_rss_mb"],
+                          "laif_alert": sorted(c for c, r in laif["columns"].items() if r["state"] == "alert"),
+                          "laif_warning": sorted(c for c, r in laif["columns"].items() if r["state"] == "warning")}),
+              flush=True)
+        if not evidently_python:
+            print(json.dumps({"evidently": "skipped: no --evidently-python given (a Python with evidently installed)"}))
+            return
+        env = dict(os.environ, DO_NOT_TRACK="1", EVIDENTLY_DISABLE_TELEMETRY="1")
+        run = subprocess.run([evidently_python, "-c", EVIDENTLY, str(reference), str(current)], capture_output=True,
+                             text=True, env=env)
+        if run.returncode != 0:
+            print(json.dumps({"evidently": f"skipped: it failed ({run.stderr.strip().splitlines()[-1:]})"}))
+            return
+        ev = json.loads(run.stdout.strip().splitlines()[-1])
+        flagged = {c for c, r in ev["columns"].items() if r["value"] >= r["threshold"]}
+        ours = {c for c, r in laif["columns"].items() if c in ev["columns"] and r["state"] == "alert"}
+        agree = sum((c in flagged) == (c in ours) for c in ev["columns"])
+        print(json.dumps({"evidently_seconds": round(ev["seconds"], 2), "evidently_peak_rss_mb": ev["peak_rss_mb"],
+                          "evidently_drifted": sorted(flagged),
+                          "methods": sorted({r["method"] for r in ev["columns"].values()}),
+                          "columns_agreeing_laif_alert_vs_evidently": f"{agree}/{len(ev['columns'])}",
+                          "evidently_over_laif_seconds": round(ev["seconds"] / laif["seconds"], 2),
+                          "evidently_over_laif_peak_rss": round(ev["peak_rss_mb"] / laif["peak_rss_mb"], 2),
+                          "distances": {c: {"laif": round(laif["columns"][c]["distance"], 4),
+                                            "evidently": round(ev["columns"][c]["value"], 4)}
+                                        for c in sorted(ev["columns"]) if c in laif["columns"]}}), flush=True)
+
+
+def intake(sizes: list[int], workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             log = Path(tmp) / f"log-{size}.jsonl"
             lines = write_log(log, size)
             bare = _bare(log)
-            child = subprocess.run([sys.executable, __file__, "--child", str(log), str(Path(tmp) / f"{size}.db")],
-                                   capture_output=True, text=True, check=True)
-            intake = json.loads(child.stdout)
-            bare = min(bare, _bare(log))  # the bare loop again after the intake, for drift on a shared machine
-            rows.append({"lines": lines, "bare_json_lines_per_s": round(lines / bare),
-                         "intake_lines_per_s": round(lines / intake["seconds"]),
-                         "intake_over_bare": round(bare / intake["seconds"], 4),
-                         "intake_peak_rss_mb": intake["peak_rss_mb"]})
-            print(json.dumps(rows[-1]), flush=True)
+            row: dict[str, Any] = {"lines": lines, "mb": round(log.stat().st_size / 2**20)}
+            for n in sorted({1, workers}):
+                child = subprocess.run([sys.executable, __file__, "--child", str(log), str(Path(tmp) / f"{size}-{n}.db"),
+                                        str(n)], capture_output=True, text=True, check=True)
+                got = json.loads(child.stdout)
+                bare = min(bare, _bare(log))  # the bare loop again after each intake, for drift on a shared machine
+                key = "intake" if n == 1 else f"intake_{n}_workers"
+                row |= {f"{key}_lines_per_s": round(lines / got["seconds"]), f"{key}_s": round(got["seconds"], 1),
+                        f"{key}_peak_rss_mb": got["peak_rss_mb"]}
+                if got["worker_peak_rss_mb"] is not None:
+                    row[f"{key}_worker_peak_rss_mb"] = got["worker_peak_rss_mb"]
+            row["bare_json_lines_per_s"] = round(lines / bare)
+            for n in sorted({1, workers}):
+                key = "intake" if n == 1 else f"intake_{n}_workers"
+                row[f"{key}_over_bare"] = round(bare / row[f"{key}_s"], 4)
+            print(json.dumps(row), flush=True)
+            log.unlink()
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if args[:1] == ["--otlp"]:  # the earlier spelling
+        args = ["otlp", *args[1:]]
+    mode = args.pop(0) if args and not args[0].isdigit() else "intake"
+    option: dict[str, str] = {}
+    while len(args) >= 2 and args[-2].startswith("--"):
+        option[args[-2]] = args[-1]
+        args = args[:-2]
+    numbers = [int(a) for a in args]
+    if mode == "otlp":
+        spans = numbers[0] if numbers else 20_480
+        rates = {content: round(receiver_rate(spans, content)) for content in (False, True)}
+        print(json.dumps({"otlp_http_spans": spans, "spans_per_s_without_messages": rates[False],
+                          "spans_per_s_with_messages": rates[True], "goal": 5000, "phoenix_measured": 80}), flush=True)
+    elif mode == "drift":
+        drift(numbers[0] if numbers else 1_000_000, option.get("--evidently-python"))
+    elif mode == "intake":
+        intake(numbers or [100_000, 1_000_000, 5_000_000], int(option.get("--workers", "1")))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}: intake, otlp or drift")
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        _intake_child(sys.argv[2], sys.argv[3])
+        _intake_child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1:2] == ["--drift-child"]:
+        _drift_child(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     else:
         main()
