@@ -54,7 +54,11 @@ def _attributes(span: dict[str, Any], where: str) -> dict[str, Any]:
     for i, kv in enumerate(span.get("attributes") or []):
         if not isinstance(kv, dict) or "key" not in kv:
             raise OtlpError(f"{where}.attributes[{i}]: expected {{\"key\": ..., \"value\": ...}}")
-        out[str(kv["key"])] = _value(kv.get("value"), f"{where}.attributes[{i}] ({kv['key']})")
+        value = kv.get("value")
+        if type(value) is dict and len(value) == 1 and "stringValue" in value:  # most attributes: read at once
+            out[str(kv["key"])] = str(value["stringValue"])
+        else:
+            out[str(kv["key"])] = _value(value, f"{where}.attributes[{i}] ({kv['key']})")
     return out
 
 
