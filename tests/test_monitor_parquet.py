@@ -179,3 +179,12 @@ def test_nulls_nan_and_blank_labels_are_left_out(tmp_path: Path, store: MonitorS
     assert summary.numbers["features.x"].n == 3 and summary.numbers["features.x"].total == 6.0
     assert summary.numbers["features.n"].n == 5
     assert summary.labels["features.label"].counts == {"a": 3, "b": 1}
+
+
+def test_a_file_cut_shorter_than_what_was_taken_in_is_refused(tmp_path: Path, store: MonitorStore) -> None:
+    cols = _columns(600, shift_from=9999)
+    path = _write(tmp_path / "t.parquet", cols, group=200)
+    ingest(store, _spec(), path, form="parquet")
+    _write(path, {k: v[:300] for k, v in cols.items()}, group=200)
+    with pytest.raises(BadInput, match=r"t\.parquet: has 300 rows, fewer than the 600 stream 'credit' already took in"):
+        ingest(store, _spec(), path, form="parquet")

@@ -158,3 +158,15 @@ def test_workers_read_csv_and_check_embeddings_across_chunks(tmp_path: Path, mon
     with pytest.raises(BadInput, match=r"e\.jsonl:121: field 'embedding': 4 numbers where the lines before have 3"):
         ingest(many, MonitorSpec(name="e"), tmp_path / "e.jsonl", workers=2)
     assert sum(w.n for w in many.windows("e")) == 120
+
+
+def test_cli_workers_below_one_is_a_usage_error(tmp_path: Path) -> None:
+    from tests.conftest import run_laif
+
+    path = _week(tmp_path / "w.jsonl", hours=1, per_hour=20)
+    r = run_laif("monitor", "ingest", str(path), "--stream", "s", "--workers", "0",
+                 env={"LAIF_HOME": str(tmp_path / "home")})
+    assert r.returncode == 2 and "--workers" in r.stderr and "Traceback" not in r.stderr
+    r = run_laif("monitor", "ingest", str(path), "--stream", "s", "--workers", "2",
+                 env={"LAIF_HOME": str(tmp_path / "home")})
+    assert r.returncode == 0, r.stderr
