@@ -16,7 +16,11 @@ drift: drift statistics on a ROWS-row, 20-column table (reference and current, 4
   laif: pass a Python that has it (--evidently-python, e.g. a throwaway venv in /tmp with
   `pip install evidently "pandas<3"`), else its side is skipped with the reason.
 
+breakdown: where the intake's time goes on LINES lines (default 20,000): without language
+  identification, as shipped, and identifying every whole text afresh (as before this was cached).
+
 Run: .venv/bin/python benchmarks/bench_monitor.py intake [LINES ...] [--workers N]
+     .venv/bin/python benchmarks/bench_monitor.py breakdown [LINES]
      .venv/bin/python benchmarks/bench_monitor.py otlp [SPANS]
      .venv/bin/python benchmarks/bench_monitor.py drift [ROWS] [--evidently-python PATH]
 """
@@ -249,6 +253,43 @@ def intake(sizes: list[int], workers: int) -> None:
             log.unlink()
 
 
+def breakdown(lines: int) -> None:
+    """Where the intake's time goes, on one file in one process: the bare loop, the intake without
+    language identification (language_every beyond the file), the intake as shipped, and the
+    language identification of every text afresh as before (no memory of texts, whole texts)."""
+    from laif.core.langid import _identifier, detect
+    from laif.monitor.intake import ingest
+    from laif.monitor.spec import MonitorSpec
+    from laif.monitor.store import MonitorStore
+    from laif.monitor.summary import MIN_WORDS_FOR_LANGUAGE
+
+    _identifier()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "log.jsonl"
+        n = write_log(log, lines)
+        bare = _bare(log)
+        seconds = {}
+        for name, every in (("intake_without_language", 10**12), ("intake", 1)):
+            started = time.perf_counter()
+            ingest(MonitorStore(f"sqlite:///{tmp}/{name}.db"), MonitorSpec(name="b", language_every=every), log)
+            seconds[name] = time.perf_counter() - started
+        texts = []
+        with log.open("rb") as fh:
+            for raw in fh:
+                record = json.loads(raw)
+                texts += [t for t in (record["prompt"], record.get("answer")) if t and len(t.split()) >= MIN_WORDS_FOR_LANGUAGE]
+        started = time.perf_counter()
+        for text in texts:
+            detect(text)
+        every_text = time.perf_counter() - started
+        bare = min(bare, _bare(log))
+    print(json.dumps({"lines": n, "bare_s": round(bare, 2), **{f"{k}_s": round(v, 2) for k, v in seconds.items()},
+                      "language_share_of_intake": round(1 - seconds["intake_without_language"] / seconds["intake"], 3),
+                      "language_of_every_whole_text_afresh_s": round(every_text, 2),
+                      "intake_over_bare": round(bare / seconds["intake"], 4),
+                      "intake_without_language_over_bare": round(bare / seconds["intake_without_language"], 4)}))
+
+
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["--otlp"]:  # the earlier spelling
@@ -266,10 +307,12 @@ def main() -> None:
                           "spans_per_s_with_messages": rates[True], "goal": 5000, "phoenix_measured": 80}), flush=True)
     elif mode == "drift":
         drift(numbers[0] if numbers else 1_000_000, option.get("--evidently-python"))
+    elif mode == "breakdown":
+        breakdown(numbers[0] if numbers else 20_000)
     elif mode == "intake":
         intake(numbers or [100_000, 1_000_000, 5_000_000], int(option.get("--workers", "1")))
     else:
-        raise SystemExit(f"unknown mode {mode!r}: intake, otlp or drift")
+        raise SystemExit(f"unknown mode {mode!r}: intake, breakdown, otlp or drift")
 
 
 if __name__ == "__main__":
