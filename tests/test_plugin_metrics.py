@@ -1,7 +1,8 @@
 """A plugin suite declares its own metric, and laif shows it without knowing the suite: in the
 run report (its title, value and interval), in the leaderboard (HTML, JSON and the terminal
 table), at a stable path in the run summary (`metrics.exact_share`) that spec gates and
-obligations name, and in the technical report of an evidence bundle's audience reports."""
+obligations name. The suite is run on the example model adapter plugin (answers by rule, no
+model weights), so the only thing under test is how laif shows a metric it does not know."""
 
 from __future__ import annotations
 
@@ -26,15 +27,16 @@ PLUGINS = Path(__file__).parent / "plugins"
 
 @pytest.fixture(scope="module")
 def assessed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
-    """The example suite installed from tests/plugins, run once on the embedded model."""
+    """The example suite and model installed from tests/plugins, the suite run once."""
     site = tmp_path_factory.mktemp("plugin-site")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
-                    str(PLUGINS / "laif-example-suite")], check=True, capture_output=True, text=True)
+                    str(PLUGINS / "laif-example-suite"), str(PLUGINS / "laif-example-model")],
+                   check=True, capture_output=True, text=True)
     home = tmp_path_factory.mktemp("home")
     env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), "LAIF_HOME": str(home)}
     out = home / "out"
-    done = run_laif("assess", "--suite", "example-arithmetic", "--limit", "2", "-l", "en,lb", "--quiet",
-                    "--out", str(out), env=env)
+    done = run_laif("assess", "--model", "myadapter:rules", "--suite", "example-arithmetic", "--limit", "2",
+                    "-l", "en,lb", "--quiet", "--out", str(out), env=env)
     assert done.returncode == 0, done.stderr
     return env, out
 
