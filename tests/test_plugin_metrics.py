@@ -19,6 +19,7 @@ from laif.core.figures import as_figure
 from laif.core.suite import Metric, Suite
 from laif.reports.html import cell, figure_tables, render_run_report
 from laif.reports.suites import found_metrics
+from laif.suites.isolation import PluginFailed, checked_metric
 
 from .conftest import run_laif
 
@@ -107,6 +108,7 @@ def test_a_breakdown_over_two_dimensions_is_one_table_with_margins() -> None:
 
 @pytest.mark.parametrize("bad", [
     {"direction": "up"}, {"unit": "furlongs"}, {"by": {"language": "m.by_language"}}, {"path": "", "by": {}},
+    {"format_spec": "%d"}, {"by": ["m.*"]},
 ])
 def test_a_malformed_declaration_is_refused_where_it_is_written(bad: dict[str, object]) -> None:
     fields: dict[str, object] = {"path": "m.x", "title": "X"} | bad
@@ -123,3 +125,13 @@ def test_the_plugin_guide_documents_every_suite_member_and_metric_field() -> Non
     assert not missing, f"docs/writing-a-suite.md does not name {missing}"
     protocol = [*Suite.__annotations__, *(n for n, v in vars(Suite).items() if callable(v) and not n.startswith("_"))]
     assert set(protocol) <= set(members)  # a member added to the protocol is added to the list above
+
+
+def test_a_plugins_metric_that_skipped_the_checks_is_refused() -> None:
+    smuggled = object.__new__(Metric)  # what unpickling a plugin's answer makes: no __post_init__
+    for name, value in {"path": "metrics.x", "title": "X", "direction": "sideways", "unit": "percent",
+                        "interval": True, "by": {}, "description": "", "format_spec": ".0f", "leaderboard": True,
+                        "fairness": False}.items():
+        object.__setattr__(smuggled, name, value)
+    with pytest.raises(PluginFailed, match="suite sly: a declared metric is not valid .*direction"):
+        checked_metric("sly", smuggled)

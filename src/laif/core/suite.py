@@ -123,6 +123,8 @@ class Metric:
     fairness: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.path, str) or not isinstance(self.title, str) or not isinstance(self.by, dict):
+            raise ValueError(f"metric {self.title!r}: path and title are text, by a mapping")
         if self.direction not in (*get_args(Direction), None):
             raise ValueError(f"metric {self.title!r}: direction must be higher, lower or None, not {self.direction!r}")
         if self.unit not in get_args(Unit):
@@ -132,6 +134,10 @@ class Metric:
                 raise ValueError(f"metric {self.title!r}: breakdown {dims!r} needs one '*' per dimension in {path!r}")
         if not self.path and not self.by:
             raise ValueError(f"metric {self.title!r}: give a path, a breakdown or both")
+        try:
+            self.format(1.0)
+        except (TypeError, ValueError):
+            raise ValueError(f"metric {self.title!r}: {self.format_spec!r} is not a format spec, e.g. .0f") from None
 
     def format(self, value: float | None) -> str:
         """`value` as the reports show it: ``42%``, ``+3 pts``, ``17``; an en dash when there is none."""

@@ -11,6 +11,7 @@ either is stopped and named. Judging stays in laif: cases carry oracles, not cod
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import resource
@@ -72,6 +73,14 @@ def plugin_env() -> dict[str, str]:
     return env
 
 
+def checked_metric(suite: str, metric: Metric) -> Metric:
+    """A plugin's declared metric built again through its checks, which unpickling bypasses."""
+    try:
+        return Metric(**{f.name: getattr(metric, f.name) for f in dataclasses.fields(Metric)})
+    except Exception as exc:  # noqa: BLE001 - whatever the plugin's object holds, it is refused by name
+        raise PluginFailed(f"suite {suite}: a declared metric is not valid ({exc})") from None
+
+
 class IsolatedSuite:
     """A plugin suite seen from laif: the Suite interface, every call in the plugin's own process."""
 
@@ -89,7 +98,8 @@ class IsolatedSuite:
             self.metrics = self._metrics
         if isinstance(meta.get("title"), str):
             self.title: str = meta["title"]
-        self.declared_metrics = [m for m in meta.get("declared_metrics") or () if isinstance(m, Metric)]
+        self.declared_metrics = [checked_metric(name, m) for m in meta.get("declared_metrics") or ()
+                                 if isinstance(m, Metric)]
 
     def _call(self, method: str, *args: Any) -> Any:
         seconds, memory_mb = _limits()
