@@ -233,3 +233,64 @@ def test_agreement_between_modes_counts_tests_decided_in_both() -> None:
     # observed 0.75; chance (2/4 * 1/4 + 2/4 * 3/4) = 0.5; kappa (0.75 - 0.5) / 0.5
     assert found["kappa"] == 0.5
     assert agreement({"a": "refused"}, {"a": "pass"})["kappa"] is None
+
+
+def test_a_spec_names_answer_modes_per_suite_and_thresholds_name_a_mode() -> None:
+    import yaml
+
+    from laif.configurator.spec import EXAMPLE, SandboxSpec, gates
+    from laif.services.assessment import run_key
+
+    base = yaml.safe_load(EXAMPLE)
+    plain = SandboxSpec.model_validate(base)
+    assert plain.modes_of("factual") == ["free"]
+    spec = SandboxSpec.model_validate(base | {"answer_mode": {"factual": ["free", "constrained", "free"]},
+                                              "thresholds": {"factual@constrained.mean": {"min": 50}}})
+    assert spec.modes_of("factual") == ["free", "constrained"] and spec.modes_of("injection") == ["free"]
+    assert [run_key(spec, "factual", m) for m in ("free", "constrained")] == ["factual", "factual@constrained"]
+    assert spec.spec_hash() != plain.spec_hash()
+    # A spec that names no modes keeps the hash it had before answer modes existed.
+    without = {k: v for k, v in plain.model_dump(mode="json").items() if k != "answer_mode"}
+    assert plain.spec_hash() == hashlib.sha256(json.dumps(without, sort_keys=True).encode()).hexdigest()
+    found = gates(spec, {"factual": {"mean": 10.0}, "factual@constrained": {"mean": 60.0}})
+    assert [(g["threshold"], g["value"], g["met"]) for g in found] == [("factual@constrained.mean", 60.0, True)]
+    with pytest.raises(ValueError, match="threshold 'factual@likelihood.mean': factual@likelihood is not a run"):
+        SandboxSpec.model_validate(base | {"thresholds": {"factual@likelihood.mean": {"min": 1}}})
+    with pytest.raises(ValueError, match="answer_mode 'bias': name one of this spec's suites"):
+        SandboxSpec.model_validate(base | {"answer_mode": {"bias": ["constrained"]}})
+    with pytest.raises(ValueError, match="answer_mode"):
+        SandboxSpec.model_validate(base | {"answer_mode": {"factual": ["greedy"]}})
+
+
+def test_the_leaderboard_shows_any_answer_mode(tmp_path: Path) -> None:
+    from laif.store import RunRow, Store
+
+    db = f"sqlite:///{tmp_path / 'laif.db'}"
+    store = Store(db)
+    suite = load_suite("bias")
+    for mode, mean in (("free", 40.0), ("constrained", 70.0)):
+        run = store.add_run(RunRow(
+            id=f"run-{mode}", spec_hash=mode * 4, status="running", suite="bias", suite_version=suite.version,
+            library_hash=suite.library_hash(), languages=["en"], limit=1, seed=0, model_spec="embedded",
+            model_name="smollm2", model_key="gguf-sha256:abc",
+            model_identity={"kind": "llamacpp", "name": "smollm2", "key": "gguf-sha256:abc", "details": {}},
+            params={}, laif_version="test", environment={}, total_prompts=0))
+        summary: dict[str, object] = {"categories": {}, "mean": mean, "by_language": {}, "mean_by_language": {}}
+        store.update_run(run.id, status="complete", summary=summary | ({"answer_mode": mode} if mode != "free" else {}))
+
+    def board(*args: str) -> list[tuple[str, str, float]]:
+        shown = run_laif("leaderboard", "--format", "json", "--db", db, *args)
+        assert shown.returncode == 0, shown.stderr
+        return [(r["model"], r["answer_mode"], r["mean"]) for r in json.loads(shown.stdout)["rows"]]
+
+    assert board() == [("smollm2", "free", 40.0)]
+    assert board("--answer-mode", "constrained") == [("smollm2", "constrained", 70.0)]
+    assert board("--answer-mode", "all") == [("smollm2 (constrained)", "constrained", 70.0),
+                                             ("smollm2 (free)", "free", 40.0)]
+    overview = run_laif("leaderboard", "--suite", "all", "--answer-mode", "constrained", "--format", "json", "--db", db)
+    assert overview.returncode == 0 and json.loads(overview.stdout)["rows"][0]["mean"] == 70.0
+    table = run_laif("leaderboard", "--answer-mode", "constrained", "--db", db)
+    assert table.returncode == 0 and "constrained answers" in table.stdout
+    for bad in (["--answer-mode", "greedy"], ["--suite", "all", "--answer-mode", "all"]):
+        refused = run_laif("leaderboard", "--db", db, *bad)
+        assert refused.returncode == 2 and "--answer-mode" in refused.stderr and "Traceback" not in refused.stderr

@@ -11,8 +11,10 @@ import typer
 
 from laif.cli._common import err, leaderboard_table, out, write_atomic
 from laif.core.suite import Metric, declared_metrics
+from laif.errors import BadInput
 from laif.reports import leaderboard_rows, overview_rows, render_leaderboard
 from laif.reports.suites import leaderboard_columns
+from laif.runner.answer_modes import ANSWER_MODES
 from laif.store import Store
 from laif.suites import load_suite
 
@@ -28,18 +30,29 @@ def leaderboard(
     suite: str = typer.Option("bias", "--suite", "-s", help="A suite, or 'all' for an overview across suites."),
     output: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
     db: str | None = typer.Option(None, "--db", help="Database URL."),
+    answer_mode: str = typer.Option(
+        "free", "--answer-mode", help="The runs shown: free, constrained or likelihood (see laif assess), or all "
+        "(a row per model and mode; one suite only).",
+    ),
 ) -> None:
     """One row per model (its latest complete run), a column per category, the mean score, and
     a column per metric the suite declares for the leaderboard."""
+    if answer_mode not in (*ANSWER_MODES, "all") or (answer_mode == "all" and suite == "all"):
+        raise BadInput(f"--answer-mode {answer_mode}: choose from {', '.join(ANSWER_MODES)}"
+                       + (" or all" if suite != "all" else " (all needs one suite, not the overview)"))
     metrics: list[Metric] = []
     if suite == "all":
-        categories, rows = overview_rows(Store(db))
+        categories, rows = overview_rows(Store(db), answer_mode)
         title = "Overview across suites (mean score of each model's latest run)"
     else:
         loaded = load_suite(suite)
         categories, metrics = list(loaded.categories), leaderboard_columns(declared_metrics(loaded))
-        rows = leaderboard_rows(Store(db), suite, metrics)
+        rows = leaderboard_rows(Store(db), suite, metrics, answer_mode)
         title = f"Leaderboard: {suite}"
+    if answer_mode == "all":
+        rows = [r | {"model": f"{r['model']} ({r['answer_mode']})"} for r in rows]
+    if answer_mode != "free":
+        title += f" ({answer_mode} answers)" if answer_mode != "all" else " (every answer mode)"
     if fmt is Format.table:
         out.print(leaderboard_table(_with_metrics(rows, metrics), categories + [m.title for m in _rates(metrics)], title))
         return

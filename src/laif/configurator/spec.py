@@ -138,6 +138,12 @@ class SandboxSpec(Strict):
                     "injection.metrics.overall.leak_rate; `*` gates every key of a mapping (bias.categories.*). "
                     "A {value, low, high} figure is read at its value, a category at its score.",
     )
+    answer_mode: dict[str, list[Literal["free", "constrained", "likelihood"]]] = Field(
+        default_factory=dict,
+        description="Suite -> the answer modes it runs in, as sibling runs (see laif assess --answer-mode), e.g. "
+                    "{bias: [free, constrained]}; a suite not named runs free. A threshold on SUITE.PATH reads the "
+                    "suite's first mode; SUITE@MODE.PATH names one (bias@constrained.mean).",
+    )
     executor: Literal["local", "slurm"] = "local"
     resources: Resources = Field(default_factory=lambda: Resources.model_validate({}))
 
@@ -161,17 +167,30 @@ class SandboxSpec(Strict):
 
     @model_validator(mode="after")
     def _thresholds_name_suites(self) -> SandboxSpec:
+        for name, modes in self.answer_mode.items():
+            if name not in self.suites or not modes:
+                raise ValueError(f"answer_mode {name!r}: name one of this spec's suites ({', '.join(self.suites)}) "
+                                 "and at least one mode")
         for key in self.thresholds:
             suite, _, path = key.partition(".")
+            suite, at, mode = suite.partition("@")
+            if at and (suite not in self.suites or mode not in self.modes_of(suite)):
+                raise ValueError(f"threshold {key!r}: {suite}@{mode} is not a run of this spec; its runs are "
+                                 + ", ".join(f"{s}@{m}" for s in self.suites for m in self.modes_of(s)))
             if suite not in self.suites or not path or "" in path.split("."):
                 raise ValueError(f"threshold {key!r}: start with one of this spec's suites ({', '.join(self.suites)}) "
                                  "then a path in its summary, e.g. factual.mean")
         return self
 
+    def modes_of(self, suite: str) -> list[str]:
+        """The answer modes `suite` runs in, each once, the first the one its plain thresholds read."""
+        return list(dict.fromkeys(self.answer_mode.get(suite) or ["free"]))
+
     def spec_hash(self) -> str:
         """SHA-256 of the spec as validated (laif.core.strict.canonical_sha256): gates.json and the
         rendered bundles name the spec they ran by it."""
-        return canonical_sha256(self)
+        # A spec that names no answer modes keeps the hash it had before the field existed.
+        return canonical_sha256(self, exclude=None if self.answer_mode else {"answer_mode"})
 
 
 def load_spec(path: Path) -> SandboxSpec:

@@ -27,6 +27,7 @@ class Frozen(Strict):
     model_config = ConfigDict(frozen=True)
 
 
-def canonical_sha256(model: BaseModel) -> str:
-    """SHA-256 of the model's JSON, defaults filled in, keys sorted (see the module docstring)."""
-    return hashlib.sha256(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+def canonical_sha256(model: BaseModel, exclude: set[str] | None = None) -> str:
+    """SHA-256 of the model's JSON, defaults filled in, keys sorted (see the module docstring);
+    `exclude` leaves fields out (a field added later, at its default, keeps older hashes)."""
+    return hashlib.sha256(json.dumps(model.model_dump(mode="json", exclude=exclude), sort_keys=True).encode()).hexdigest()

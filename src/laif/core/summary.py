@@ -15,6 +15,7 @@ added later is optional here, and absent (not null) in older records:
 - `score_over`: since plugin suites run isolated (69c5781); before, always pass + fail;
 - `format_compliance`: since answer modes (8e88d96);
 - `answer_mode`, `likelihood_mass`: only on constrained or likelihood runs;
+- `graded_bias`: only on likelihood runs with yes/no or option questions (bc3f106);
 - `metrics`: only for suites that have figures of their own (a JSON tree the suite defines; read
   it with `laif.core.figures`);
 - `judge`: only when a judge model read the answers; its `not_read` since 90be5db.
@@ -97,6 +98,9 @@ class RunSummary(Strict):
     answer_mode: Literal["constrained", "likelihood"] | None = None
     #: Case id -> per prompt, the probability mass of each allowed answer (None: not scored).
     likelihood_mass: dict[str, list[dict[str, float] | None]] | None = None
+    #: Likelihood runs: per oracle kind (expected, same) and category, the probability of the
+    #: stereotyped answer (or of yes) per group and the gap between groups, with bootstrap intervals.
+    graded_bias: dict[str, Any] | None = None
     #: The suite's own figures: a JSON tree it defines (usually with a `kind`).
     metrics: dict[str, Any] | None = None
     judge: JudgeAgreement | None = None

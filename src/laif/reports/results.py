@@ -127,23 +127,27 @@ def leaderboard_row(run: RunRow, metrics: list[Metric] | None = None) -> dict[st
     return row
 
 
-def leaderboard_rows(store: Store, suite: str = "bias", metrics: list[Metric] | None = None) -> list[dict[str, Any]]:
-    """One row per model: its latest complete run of `suite`, best mean first."""
-    latest: dict[str, Any] = {}
+def leaderboard_rows(store: Store, suite: str = "bias", metrics: list[Metric] | None = None,
+                     answer_mode: str = "free") -> list[dict[str, Any]]:
+    """One row per model: its latest complete run of `suite` in `answer_mode` (constrained and
+    likelihood runs are siblings of the free one; "all": a row per model and mode), best mean first."""
+    latest: dict[tuple[str, str], Any] = {}
     for run in store.runs(suite=suite):
-        if (run.summary or {}).get("answer_mode", "free") == "free":  # constrained and likelihood runs are siblings
-            latest[run.model_key] = run
+        mode = (run.summary or {}).get("answer_mode", "free")
+        if answer_mode in ("all", mode):
+            latest[(run.model_key, mode)] = run
     rows = [leaderboard_row(run, metrics) for run in latest.values()]
     rows.sort(key=lambda r: -(r["mean"] if r["mean"] is not None else -1))
     return rows
 
 
-def overview_rows(store: Store) -> tuple[list[str], list[dict[str, Any]]]:
-    """Across suites: one row per model, a column per suite with the mean score of its latest run."""
+def overview_rows(store: Store, answer_mode: str = "free") -> tuple[list[str], list[dict[str, Any]]]:
+    """Across suites: one row per model, a column per suite with the mean score of its latest run
+    in `answer_mode`."""
     latest: dict[tuple[str, str], RunRow] = {}
     models: dict[str, str] = {}
     for run in store.runs():
-        if (run.summary or {}).get("answer_mode", "free") != "free":
+        if (run.summary or {}).get("answer_mode", "free") != answer_mode:
             continue  # sibling runs in another answer mode are not the model's headline
         latest[(run.model_key, run.suite)] = run
         models[run.model_key] = run.model_name

@@ -253,9 +253,17 @@ def endpoint(spec: SandboxSpec) -> EndpointOptions:
     return EndpointOptions(api_key_env=spec.system.api_key_env)
 
 
+def run_key(spec: SandboxSpec, suite: str, mode: str) -> str:
+    """How a spec's thresholds and gates.json name a suite's run: SUITE for its first answer mode,
+    SUITE@MODE for the others."""
+    return suite if mode == spec.modes_of(suite)[0] else f"{suite}@{mode}"
+
+
 def _run_spec_suites(spec: SandboxSpec, store: Store, settings: RunSettings) -> dict[str, RunOutcome]:
-    return {name: asyncio.run(_ask(store, spec.system.model_string(), endpoint(spec), load_suite(name), settings))
-            for name in spec.suites}
+    """Every suite of the spec in each of its answer modes, by `run_key`."""
+    return {run_key(spec, name, mode): asyncio.run(_ask(store, spec.system.model_string(), endpoint(spec),
+                                                        load_suite(name), dataclasses.replace(settings, answer_mode=mode)))
+            for name in spec.suites for mode in spec.modes_of(name)}
 
 
 def prepare_runs(spec: SandboxSpec, db: str) -> dict[str, str]:
@@ -298,7 +306,9 @@ def run_spec(spec: Path | SandboxSpec, *, out_dir: Path, db: str | None = None, 
         raise BadInput(f"{source}: system.serve starts a model on a compute node, which `laif sandbox run` does not "
                        "do; `laif sandbox render --target slurm` writes a job that does, or give system.model")
     url = db or default_url()
+    modes = list(dict.fromkeys(m for name in loaded.suites for m in loaded.modes_of(name)))
     with credential(loaded.system.api_key_secret, url):
+        check_answer_modes(loaded.system.model_string(), endpoint(loaded), modes)
         if loaded.executor == "slurm":
             if shutil.which("sbatch") is None:
                 raise BadInput("executor slurm: sbatch is not on PATH; run where Slurm's client commands are")
@@ -307,13 +317,18 @@ def run_spec(spec: Path | SandboxSpec, *, out_dir: Path, db: str | None = None, 
                          report=lambda message: _emit(progress, ProgressEvent("shards", message=message)))
             _emit(progress, ProgressEvent("scoring", message="every shard done; scoring"))
         # Local executor, or the final pass after the shards: whatever was answered is resumed, not asked again.
-        done = run_suites(loaded.system.model_string(), loaded.suites, run_settings(loaded), endpoint(loaded), url,
-                          out_dir, progress=progress, on_suite=on_suite)
-    results = gates(loaded, {r.suite: r.run.summary or {} for r in done})
+        done: list[SuiteRun] = []
+        for mode in modes:  # several modes: each its own folder, as laif assess --answer-mode writes them
+            done += run_suites(loaded.system.model_string(), [s for s in loaded.suites if mode in loaded.modes_of(s)],
+                               dataclasses.replace(run_settings(loaded), answer_mode=mode), endpoint(loaded), url,
+                               out_dir if len(modes) == 1 else out_dir / mode, progress=progress, on_suite=on_suite)
+    summaries = {f"{r.suite}@{r.answer_mode}": r.run.summary or {} for r in done}
+    results = gates(loaded, summaries | {r.suite: r.run.summary or {} for r in done
+                                         if r.answer_mode == loaded.modes_of(r.suite)[0]})
     gates_path = out_dir / "gates.json"
     write_atomic(gates_path, json.dumps(
-        {"sandbox": loaded.name, "spec_hash": loaded.spec_hash(), "runs": {r.suite: r.run.id for r in done},
-         "gates": results}, indent=2) + "\n")
+        {"sandbox": loaded.name, "spec_hash": loaded.spec_hash(),
+         "runs": {run_key(loaded, r.suite, r.answer_mode): r.run.id for r in done}, "gates": results}, indent=2) + "\n")
     return SpecRun(loaded, done, results, gates_path)
 
 
