@@ -170,3 +170,20 @@ def test_cli_workers_below_one_is_a_usage_error(tmp_path: Path) -> None:
     r = run_laif("monitor", "ingest", str(path), "--stream", "s", "--workers", "2",
                  env={"LAIF_HOME": str(tmp_path / "home")})
     assert r.returncode == 0, r.stderr
+
+
+def test_languages_of_a_batch_are_those_of_one_text_at_a_time() -> None:
+    from laif.monitor.language import detect_many
+
+    rng = random.Random(12)
+    words = [w for s in WEEK["SENTENCES"].values() for line in s for w in line.split()]
+    texts = [q for qs in WEEK["QUESTIONS"].values() for q in qs]
+    texts += [" ".join(rng.choice(s) for _ in range(rng.randrange(1, 6))) for s in WEEK["SENTENCES"].values()
+              for _ in range(100)]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randrange(1, 30))) for _ in range(400)]  # mixed
+    texts += ["", "a", "!!!", "12 34", "Ünïcödé ß", "日本語のテキスト", "HELLO WORLD HOW ARE YOU", "x" * 500, "LU28 0019"]
+    assert detect_many(texts) == [detect(t)[0] for t in texts]
+    assert detect_many([]) == [] and detect_many(["", "!!"]) == ["und", "und"]
+    reader = Reader()
+    reader.prime(texts)
+    assert all(reader.languages[t] == summary._language(t) for t in texts)

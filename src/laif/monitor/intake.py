@@ -44,7 +44,7 @@ from laif.monitor import otlp
 from laif.monitor.sketch import Categories, Sketch
 from laif.monitor.spec import MonitorSpec
 from laif.monitor.store import CallRow, IntakeRow, MonitorStore, StreamRow, WindowRow
-from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse
+from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse, prime, prime_texts
 
 FLUSH_EVERY = 20_000
 FORMS = ("jsonl", "otlp", "csv", "parquet")
@@ -279,6 +279,8 @@ def take(store: MonitorStore, spec: MonitorSpec, calls: list[Exchange]) -> None:
     """Take in calls that came some other way than a file (OTLP over HTTP), in one transaction."""
     intake = _Intake(store, spec, None)
     intake.open_stream()
+    if spec.language_every == 1:
+        prime(calls)
     for x in calls:
         intake.add(x)
     intake.flush()
@@ -530,6 +532,7 @@ def _read_chunk(form: str, spec_json: str, path: str, lines: list[bytes], first_
     spec = _WORKER_SPEC.get(spec_json) or _WORKER_SPEC.setdefault(spec_json, MonitorSpec.model_validate_json(spec_json))
     decode = _csv_decoder(Path(path)) if form == "csv" else _json_decoder(form, spec)
     chunk = _Chunk({}, 0, set(), None)
+    calls: list[Exchange] = []
     try:
         for k, raw in enumerate(lines):
             if not raw.strip() or (form == "csv" and first_line + k == 1):
@@ -540,14 +543,41 @@ def _read_chunk(form: str, spec_json: str, path: str, lines: list[bytes], first_
                         chunk.dim = len(x.embedding)
                     elif len(x.embedding) != chunk.dim:
                         return None
-                index = spec.window_of(x.time, seen)
-                chunk.summaries.setdefault(index, WindowSummary()).add(x, analyse(x, seen % spec.language_every == 0))
-                chunk.windows.add(index)
-                seen += 1
-                chunk.calls += 1
+                calls.append(x)
     except (ValueError, UnicodeDecodeError, csv.Error):
         return None
+    if spec.language_every == 1:
+        prime(calls)
+    for x in calls:
+        index = spec.window_of(x.time, seen)
+        chunk.summaries.setdefault(index, WindowSummary()).add(x, analyse(x, seen % spec.language_every == 0))
+        chunk.windows.add(index)
+        seen += 1
+        chunk.calls += 1
     return chunk
+
+
+def _prime_lines(lines: list[bytes], form: str) -> None:
+    """Read the languages of a chunk of lines' texts at once (lines that do not read are left to
+    the line-by-line intake, which names them)."""
+    texts: list[str] = []
+    calls: list[Exchange] = []
+    for raw in lines:
+        try:
+            record = json.loads(raw)
+            if form == "otlp":
+                calls += otlp.exchanges(record)
+            elif isinstance(record, dict) and isinstance(record.get("prompt"), str):
+                texts.append(record["prompt"])
+                answer = record.get("answer")
+                if record.get("status", "ok") == "ok" and isinstance(answer, str) and answer.strip():
+                    texts.append(answer.strip())
+        except (ValueError, UnicodeDecodeError):
+            continue
+    if calls:
+        prime(calls)
+    if texts:
+        prime_texts(texts)
 
 
 def _ingest_parallel(intake: _Intake, result: IntakeResult, fh: BinaryIO, decode: Decoder, form: str, workers: int,
@@ -633,12 +663,15 @@ def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "j
             _ingest_parallel(intake, result, fh, decode, form, workers, flush_every)
         else:
             pending = 0
-            for raw in fh:
-                if whole_lines_only and not raw.endswith(b"\n"):
-                    break
-                pending += _take_line(intake, result, raw, decode, form)
-                if pending >= flush_every:
-                    intake.flush()
-                    pending = 0
+            while lines := list(itertools.islice(fh, CHUNK_LINES)):
+                if form in ("jsonl", "otlp") and spec.language_every == 1:
+                    _prime_lines(lines, form)
+                for raw in lines:
+                    if whole_lines_only and not raw.endswith(b"\n"):
+                        break
+                    pending += _take_line(intake, result, raw, decode, form)
+                    if pending >= flush_every:
+                        intake.flush()
+                        pending = 0
     intake.flush()
     return result

@@ -82,10 +82,16 @@ class Exchange:
     content: bool = True
 
 
+def _head(text: str) -> str | None:
+    """The first `LANGUAGE_CHARS` characters of `text` (cut at a space), None when too short to tell."""
+    head = text if len(text) <= LANGUAGE_CHARS else text[: text.rfind(" ", 0, LANGUAGE_CHARS) + 1 or LANGUAGE_CHARS]
+    return head if len(head.split(None, MIN_WORDS_FOR_LANGUAGE)) >= MIN_WORDS_FOR_LANGUAGE else None
+
+
 def _language(text: str) -> str | None:
     """The language of `text` read on its first `LANGUAGE_CHARS` characters (cut at a space)."""
-    head = text if len(text) <= LANGUAGE_CHARS else text[: text.rfind(" ", 0, LANGUAGE_CHARS) + 1 or LANGUAGE_CHARS]
-    if len(head.split(None, MIN_WORDS_FOR_LANGUAGE)) < MIN_WORDS_FOR_LANGUAGE:
+    head = _head(text)
+    if head is None:
         return None
     lang, _ = detect(head)
     return None if lang == "und" else lang
@@ -118,6 +124,28 @@ class Reader:
             found = self.languages[text] = _language(text)
         return found  # type: ignore[return-value]
 
+    def prime(self, texts: list[str]) -> None:
+        """Read the languages of many texts at once (`language.detect_many`, the same answers as
+        one at a time, several times as fast), so that `language` finds them remembered."""
+        from laif.monitor.language import detect_many
+
+        new = list(dict.fromkeys(t for t in texts if t not in self.languages))
+        if not new:
+            return
+        if len(self.languages) + len(new) > self.size:
+            self.languages.clear()
+        heads = {t: _head(t) for t in new[: self.size]}
+        asked = [t for t, h in heads.items() if h is not None]
+        found = dict(zip(asked, detect_many([heads[t] or "" for t in asked]), strict=True))
+        for t in heads:
+            lang = found.get(t)
+            self.languages[t] = None if lang is None or lang == "und" else lang
+
+    def prime_calls(self, calls: list[Exchange]) -> None:
+        """`prime` with the texts `analyse` will read the languages of."""
+        self.prime([text for x in calls if x.content for text in (
+            (x.prompt, (x.answer or "").strip()) if x.status == "ok" else (x.prompt,)) if text])
+
     def answer(self, text: str) -> tuple[bool, list[dict[str, Any]]]:
         """Whether the answer is a refusal, and the personal data in it."""
         found = self.answers.get(text)
@@ -130,6 +158,15 @@ class Reader:
 
 _MISSING = object()
 _READER = Reader()
+
+
+def prime(calls: list[Exchange]) -> None:
+    """Read the languages of these calls' texts at once, before `analyse` reads each call."""
+    _READER.prime_calls(calls)
+
+
+def prime_texts(texts: list[str]) -> None:
+    _READER.prime(texts)
 
 
 @dataclass
