@@ -97,7 +97,7 @@ def sign_in_at_provider(visitor: Visitor, login: str) -> tuple[httpx.Response, s
                 response = browser.post(str(httpx.URL(url).join(f"/interaction/{uid}/login")), data={"login": login})
                 url = str(response.url)
             else:
-                raise AssertionError(f"unexpected answer from the provider at {url}: {response.status_code} {response.text[:300]}")
+                raise AssertionError(f"the provider answered {response.status_code} at {url}: {response.text[:300]}")
     back = urlsplit(url)
     return visitor.client.get(f"{back.path}?{back.query}", follow_redirects=False), authorise
 
@@ -152,3 +152,13 @@ def test_a_mapping_file_with_a_bad_role_names_the_file_line_and_field(tmp_path: 
     with pytest.raises(BadInput) as caught:
         RoleMapping.load(path)
     assert f"{path}:" in caught.value.message and "rules.0.role" in caught.value.message
+
+
+def test_the_mapping_example_of_the_docs_is_a_valid_mapping(tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "portal.md").read_text()
+    example = next(block for block in docs.split("```yaml\n")[1:] if block.startswith("claim:")).split("```")[0]
+    path = tmp_path / "mapping.yaml"
+    path.write_text(example)
+    mapping = RoleMapping.load(path)
+    assert [r.role.value for r in mapping.memberships({"groups": ["acme-staff", "factory-advisors"]})] == [
+        "sme_member", "advisor"]
