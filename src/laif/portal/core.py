@@ -9,13 +9,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from laif.portal import migrate
 from laif.portal.scope import Caller, Refused, audit, caller_for
 from laif.portal.security import (
+    THROTTLE_WINDOW,
     clear_failures,
+    forget_old_failures,
     hash_password,
     password_problem,
     record_failure,
@@ -24,7 +26,17 @@ from laif.portal.security import (
     verify_password,
 )
 from laif.portal.settings import FACTORY_ORGANISATION, PortalSettings, RoleMapping
-from laif.portal.tables import AccessToken, Account, Invitation, Membership, Organisation, Role, aware, now
+from laif.portal.tables import (
+    AccessToken,
+    Account,
+    Invitation,
+    Membership,
+    Organisation,
+    Role,
+    WebSession,
+    aware,
+    now,
+)
 from laif.store.db import open_engine
 
 #: The sign-in name of the first admin `laif serve` makes.
@@ -55,6 +67,9 @@ class Portal:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         with self.session() as s:
             self._factory_organisation(s)
+            # Expired sessions and failures older than the throttle's window are of no use.
+            s.execute(delete(WebSession).where(WebSession.expires_at <= now()))
+            forget_old_failures(s, now() - THROTTLE_WINDOW)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -84,7 +99,7 @@ class Portal:
             password = secrets.token_urlsafe(12)
             account = s.scalars(select(Account).where(Account.email == FIRST_ADMIN)).first()
             if account is None:
-                account = Account(email=FIRST_ADMIN, name="Platform admin")
+                account = Account(email=FIRST_ADMIN, name="Administrator")
                 s.add(account)
             account.password_hash = hash_password(password)
             account.must_change_password = True

@@ -57,17 +57,9 @@ def page_caller(request: Request) -> Caller:
     caller = optional_caller(request)
     if caller is None:
         raise LoginRequired()
-    if request.url.path != "/password" and _must_change(request, caller):
+    if request.url.path != "/password" and caller.must_change_password:
         raise PasswordChangeRequired()
     return caller
-
-
-def _must_change(request: Request, caller: Caller) -> bool:
-    from laif.portal.tables import Account
-
-    with portal_of(request).session() as s:
-        account = s.get(Account, caller.account_id)
-        return bool(account and account.must_change_password)
 
 
 def _frame(request: Request, caller: Caller | None) -> dict[str, Any]:

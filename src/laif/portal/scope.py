@@ -73,6 +73,8 @@ class Caller:
     address: str | None = None
     #: (organisation id, organisation name, role) of every membership, for switching.
     memberships: tuple[tuple[int, str, Role], ...] = field(default=())
+    #: Signed in with a one-time password: nothing but choosing a new one is allowed.
+    must_change_password: bool = False
 
     @property
     def factory_staff(self) -> bool:
@@ -114,7 +116,8 @@ def caller_for(s: Session, account_id: int, organisation_id: int | None, address
     order = list(Role)
     chosen = [m for m in memberships if m[0] == organisation_id] or [m for m in memberships if m[0] == memberships[0][0]]
     org_id, org_name, role = max(chosen, key=lambda m: order.index(m[2]))
-    return Caller(account.id, account.email, account.name, org_id, org_name, role, address, memberships)
+    return Caller(account.id, account.email, account.name, org_id, org_name, role, address, memberships,
+                  account.must_change_password)
 
 
 class Scoped:

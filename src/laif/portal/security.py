@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from laif.portal.tables import LoginFailure, now
@@ -100,4 +100,4 @@ def clear_failures(s: Session, email: str) -> None:
 
 
 def forget_old_failures(s: Session, before: datetime) -> None:
-    s.execute(delete(LoginFailure).where(or_(LoginFailure.at < before)))
+    s.execute(delete(LoginFailure).where(LoginFailure.at < before))
