@@ -144,7 +144,7 @@ class SessionMiddleware:
         self.signer = CookieSigner(portal.settings.secret_key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):  # assets need no session
             await self.app(scope, receive, send)
             return
         morsel = _cookies(scope).get(COOKIE)
