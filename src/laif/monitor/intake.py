@@ -31,7 +31,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -47,6 +47,8 @@ from laif.monitor.store import CallRow, IntakeRow, MonitorStore, StreamRow, Wind
 from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse, prime, prime_texts
 
 FLUSH_EVERY = 20_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 FORMS = ("jsonl", "otlp", "csv", "parquet")
 STATUSES = ("ok", "error", "timeout")
 _FEEDBACK = {1: 1, -1: -1, 0: 0, "up": 1, "down": -1, "none": 0}
@@ -336,11 +338,20 @@ def _cells(column: Any, kind: str, name: str, where: str) -> Any:
             if t.tz is None:
                 raise BadInput(f"{where}, column 'time': timestamps without a time zone; write them "
                                "adjusted to UTC (pyarrow: pa.timestamp('us', tz='UTC'))")
-            return [v.timestamp() if v is not None else None for v in column.to_pylist()]
+            return [None if v is None else _EPOCH + timedelta(microseconds=v)
+                    for v in column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist()]
         if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_floating(t):
             return list(column.to_pylist())
         raise BadInput(f"{where}, column 'time': type {t} is not a time; use a timestamp with a time zone, "
                        "ISO 8601 text or seconds since 1970")
+    if pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
+        chunks = column.chunks if hasattr(column, "chunks") else [column]
+        cells: list[str | None] = []
+        for chunk in chunks:  # each label once, then its place in the rows
+            labels = [v if v is None or v.strip() else None for v in chunk.dictionary.to_pylist()] + [None]
+            places = chunk.indices.fill_null(len(labels) - 1).to_numpy(zero_copy_only=False)
+            cells += map(labels.__getitem__, places.tolist())
+        return cells
     if pa.types.is_dictionary(t):
         column = column.cast(t.value_type)
         t = t.value_type
@@ -391,6 +402,9 @@ class _RowSum:
                     part = values[first:end].copy()
                     part[np.isnan(part)] = np.inf  # one code for every missing number
                     cells = part.view(np.uint64)
+                elif isinstance(next((v for v in values if v is not None), None), datetime):  # times: microseconds
+                    cells = np.fromiter(((v - _EPOCH) // _MICROSECOND if v is not None else -1 for v in values[first:end]),
+                                        dtype=np.int64, count=end - first).view(np.uint64)
                 else:
                     part = values[first:end]
                     codes = {v: int.from_bytes(hashlib.blake2b(repr(v).encode(), digest_size=8).digest(), "little")
@@ -409,7 +423,11 @@ def _add_rows(intake: _Intake, result: IntakeResult, columns: dict[str, Any], ti
     import numpy as np
 
     count = len(times)
-    indices = np.array([intake.spec.window_of(t, intake.seen + k) for k, t in enumerate(times)], dtype=np.int64)
+    if intake.spec.window.by == "time":  # as window_of: whole seconds since 1970 over the window's seconds
+        micros = np.fromiter(((t - _EPOCH) // _MICROSECOND for t in times), dtype=np.int64, count=count)
+        indices = micros // 1_000_000 // intake.spec.window.seconds
+    else:
+        indices = np.arange(intake.seen, intake.seen + count, dtype=np.int64) // int(intake.spec.window.size)
     intake.seen += count
     result.calls += count
     result.lines += count
@@ -495,7 +513,7 @@ def _ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_eve
             try:
                 if when is None:
                     raise _Bad("empty")
-                times.append(_time(when))
+                times.append(when if isinstance(when, datetime) else _time(when))
             except _Bad as exc:
                 bad = i, str(exc).removeprefix("field 'time': ")
                 break
