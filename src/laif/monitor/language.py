@@ -25,7 +25,8 @@ def _depth(nextmove: np.ndarray[Any, Any], rowbase: np.ndarray[Any, Any]) -> int
     reached = np.zeros(len(rowbase), dtype=bool)
     while True:
         reached[:] = False
-        reached[nextmove[rowbase[frontier][:, None] + np.arange(256)]] = True
+        for block in range(0, len(frontier), 1024):  # 1,024 states x 256 bytes at a time: a few MB
+            reached[nextmove[rowbase[frontier[block: block + 1024]][:, None] + np.arange(256)]] = True
         frontier = np.flatnonzero(reached & ~seen)
         if not len(frontier):
             return depth
