@@ -70,3 +70,8 @@ def test_a_member_of_two_organisations_switches_between_them(seeded: Seeded) -> 
     visitor.post("/organisation", {"organisation_id": str(seeded.orgs["Beta"])})
     assert re.search(r'<option value="\d+" selected>Beta', visitor.get("/").text)
     assert visitor.post("/organisation", {"organisation_id": "9999"}).status_code == 404
+
+
+def test_an_error_page_still_shows_who_is_signed_in(seeded: Seeded) -> None:
+    page = seeded.visitor("owner@acme.lu").get("/no/such/page").text
+    assert "Acme · SME owner" in page and "Sign out" in page

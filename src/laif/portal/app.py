@@ -21,7 +21,7 @@ from laif.portal import pages
 from laif.portal.api import api_router
 from laif.portal.core import Portal
 from laif.portal.oidc import OidcLogin
-from laif.portal.render import LoginRequired, PasswordChangeRequired, render
+from laif.portal.render import LoginRequired, PasswordChangeRequired, render_async
 from laif.portal.scope import Forbidden, NotFound, Refused
 from laif.portal.settings import PortalSettings
 from laif.portal.web import CsrfMiddleware, SessionMiddleware
@@ -77,22 +77,22 @@ def _wants_json(request: Request) -> bool:
 
 
 def _handlers(app: FastAPI) -> None:
-    def page_or_json(request: Request, status: int, text: str) -> Response:
+    async def page_or_json(request: Request, status: int, text: str) -> Response:
         if _wants_json(request):
             return JSONResponse({"error": text}, status_code=status)
-        return render(request, "error.html", {"status": status, "message": text}, status=status)
+        return await render_async(request, "error.html", {"status": status, "message": text}, status=status)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:
-        return page_or_json(request, 404, str(exc))
+        return await page_or_json(request, 404, str(exc))
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
-        return page_or_json(request, 403, str(exc))
+        return await page_or_json(request, 403, str(exc))
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
-        return page_or_json(request, 400, str(exc))
+        return await page_or_json(request, 400, str(exc))
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
@@ -107,7 +107,7 @@ def _handlers(app: FastAPI) -> None:
         text = str(exc.detail) if exc.detail else "error"
         if exc.status_code == 404 and not _wants_json(request):
             text = "there is no such page"
-        response = page_or_json(request, exc.status_code, text)
+        response = await page_or_json(request, exc.status_code, text)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response

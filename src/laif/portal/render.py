@@ -81,7 +81,7 @@ def _frame(request: Request, caller: Caller | None) -> dict[str, Any]:
 
 
 def render_sync(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    caller = context.pop("caller", None) or request.scope.get("laif.caller") or None
+    caller = context.pop("caller", None) or optional_caller(request)
     env: jinja2.Environment = request.app.state.templates
     html = env.get_template(template).render({**_frame(request, caller), **context})
     return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
