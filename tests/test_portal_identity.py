@@ -328,3 +328,30 @@ def test_admins_export_the_audit_log(seeded: Seeded) -> None:
     csv_text = admin.get("/admin/audit.csv").text
     assert csv_text.startswith("id,at,actor,account_id,organisation_id,action,target,detail,address")
     assert "request.open" in admin.get("/admin/audit").text
+
+
+def test_an_expired_invitation_is_refused(seeded: Seeded) -> None:
+    from datetime import timedelta
+
+    from laif.portal.tables import Invitation, now
+
+    link = _invite(seeded.visitor("owner@acme.lu"), "late@acme.lu", "sme_member")
+    with seeded.portal.session() as s:
+        for row in s.scalars(select(Invitation)):
+            row.expires_at = now() - timedelta(minutes=1)
+    guest = Visitor(seeded.app)
+    assert guest.get(link).status_code == 404
+    guest.get("/login")
+    assert guest.post(link, {"name": "Late", "password": "a fresh long password"}).status_code == 400
+
+
+def test_an_expired_session_signs_nobody_in(seeded: Seeded) -> None:
+    from datetime import timedelta
+
+    from laif.portal.tables import WebSession, now
+
+    visitor = seeded.visitor("owner@acme.lu")
+    with seeded.portal.session() as s:
+        for row in s.scalars(select(WebSession)):
+            row.expires_at = now() - timedelta(seconds=1)
+    assert visitor.get("/requests", follow_redirects=False).headers["location"].startswith("/login")
