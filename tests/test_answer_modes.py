@@ -18,7 +18,7 @@ from laif.errors import BadInput
 from laif.models import open_model
 from laif.models.base import BadResponse, GenerationParams, ModelIdentity, cache_key
 from laif.models.openai_compat import CONSTRAINTS, OpenAIModel, constrained_text, constraint_fields
-from laif.runner import RunSettings, spec_hash
+from laif.runner import RunSettings, assessment_hash
 from laif.runner.answer_modes import (
     ANSWER_MODES,
     allowed_answers,
@@ -108,9 +108,9 @@ def test_free_answers_keep_their_cache_keys_and_spec_hash() -> None:
     constrained = cache_key(identity, params, messages, {"mode": "constrained", "answers": ["Ja", "Nein"]})
     assert constrained != before
     suite = load_suite("bias")
-    free = spec_hash(suite, identity, RunSettings())
-    assert spec_hash(suite, identity, RunSettings(answer_mode="free")) == free
-    assert len({free, *(spec_hash(suite, identity, RunSettings(answer_mode=m)) for m in ANSWER_MODES)}) == 3
+    free = assessment_hash(suite, identity, RunSettings())
+    assert assessment_hash(suite, identity, RunSettings(answer_mode="free")) == free
+    assert len({free, *(assessment_hash(suite, identity, RunSettings(answer_mode=m)) for m in ANSWER_MODES)}) == 3
 
 
 def test_answer_mode_lists_are_read_and_checked() -> None:

@@ -50,7 +50,7 @@ from laif.runner.judge_model import JudgeItem, JudgeModel, JudgeSummary, judge_r
 from laif.runner.limiter import AdaptiveLimiter
 from laif.store import ExchangeRow, JudgeRow, RunRow, Store, VerdictRow
 
-__all__ = ["RunOutcome", "RunSettings", "Runner", "ask", "spec_hash"]
+__all__ = ["RunOutcome", "RunSettings", "Runner", "ask", "assessment_hash"]
 
 
 @dataclass
@@ -77,8 +77,11 @@ def _environment() -> dict[str, Any]:
     return env
 
 
-def spec_hash(suite: Suite, identity: ModelIdentity, settings: RunSettings) -> str:
-    """What makes two runs the same assessment (and so resumable into each other)."""
+def assessment_hash(suite: Suite, identity: ModelIdentity, settings: RunSettings) -> str:
+    """SHA-256 of what makes two runs the same assessment (and so resumable into each other): the
+    suite and its library, languages, limit, seed, the model's key, its parameters and a mode other
+    than free. Kept in the run record as `spec_hash`, the name of the column since the first
+    record; it hashes no spec file (a sandbox spec's own hash is SandboxSpec.spec_hash)."""
     spec: dict[str, Any] = {
         "suite": suite.name,
         "library": suite.library_hash(),
@@ -176,7 +179,7 @@ class Runner:
                     prompt.prompt_id,
                     _Work(prompt, case, cache_key(identity, s.params, prompt.message_list, answering), allowed),
                 )
-        digest = spec_hash(self.suite, identity, s)
+        digest = assessment_hash(self.suite, identity, s)
         previous = None if s.fresh else self.store.resumable_run(digest)
         if previous is not None:
             run = previous

@@ -33,7 +33,7 @@ from laif.core.suite import Suite
 from laif.errors import BadInput
 from laif.models import EndpointOptions, GenerationParams, ModelAdapter, ModelIdentity, open_model
 from laif.reports import leaderboard_row, render_run_report, run_results
-from laif.runner import Runner, RunOutcome, RunSettings, spec_hash
+from laif.runner import Runner, RunOutcome, RunSettings, assessment_hash
 from laif.runner.answer_modes import ANSWER_MODES, agreement, prepare_answer_mode
 from laif.secrets import ENDPOINT_KEY_VAR, credential
 from laif.services.progress import Progress, ProgressEvent
@@ -386,7 +386,7 @@ def score_run(run_id: str, db: str | None = None) -> RunRow:
     base = RunSettings(languages=tuple(row.languages), limit=row.limit, seed=row.seed,
                        params=GenerationParams(**row.params))
     settings = next((s for s in (dataclasses.replace(base, answer_mode=m) for m in ANSWER_MODES)
-                     if spec_hash(suite, identity, s) == row.spec_hash), None)
+                     if assessment_hash(suite, identity, s) == row.spec_hash), None)
     if settings is None:
         raise BadInput(f"run {row.id}: its settings cannot be rebuilt from the store (the spec hash matches none)")
     answered = len(store.answered_prompt_ids(row.id))
