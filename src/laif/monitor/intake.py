@@ -459,6 +459,14 @@ def _add_rows(intake: _Intake, result: IntakeResult, columns: dict[str, Any], ti
         result.windows.add(index)
 
 
+#: Rows of a Parquet row group summarised at a time (a row group may hold a million).
+BATCH_ROWS = 16_384
+
+
+class _Unreadable(Exception):
+    """A row group that pyarrow cannot read (a damaged page); the message names it."""
+
+
 def _ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_every: int) -> IntakeResult:
     """A Parquet table, one row group at a time (never the whole file in memory), each column
     summarised at once: a `time` column, every other column a feature, as for CSV. Progress is
@@ -487,12 +495,29 @@ def _ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_eve
             raise BadInput(f"{path}: changed in its first {skip} rows, which stream {intake.spec.name!r} already "
                            "took in", hint="take in a changed file under another stream")
 
-    for group in range(table.num_row_groups):
-        where = f"{path}: row group {group}"
+    def pieces() -> Any:
+        """(row group, its rows in batches of at most BATCH_ROWS), read as they are needed."""
+        for group in range(table.num_row_groups):
+            where = f"{path}: row group {group}"
+            try:
+                for data in table.iter_batches(batch_size=BATCH_ROWS, row_groups=[group]):
+                    yield where, data
+            except (pa.ArrowException, OSError) as exc:
+                raise _Unreadable(f"{where}: cannot be read ({exc})") from None
+
+    batches = pieces()
+    while True:
         try:
-            data = table.read_row_group(group)
+            piece = next(batches, None)
+            if piece is None:
+                break
+            where, data = piece
             columns = {name: _cells(data.column(name), "time" if name == "time" else "feature", name, where)
                        for name in names}
+        except _Unreadable as exc:
+            if row >= skip:
+                intake.flush()
+            raise BadInput(str(exc), hint=f"rows 1-{row} are taken in") from None
         except BadInput:
             if row >= skip:  # never progress behind what was taken in
                 intake.flush()
@@ -502,7 +527,7 @@ def _ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_eve
                 intake.flush()
             raise BadInput(f"{where}: cannot be read ({exc})", hint=f"rows 1-{row} are taken in") from None
         size = data.num_rows
-        start = min(max(skip - row, 0), size)  # rows of this group taken in before
+        start = min(max(skip - row, 0), size)  # rows of this batch taken in before
         intake.hasher.update_rows(columns, 0, start, row)
         if start and row + start == skip:
             check_prefix()
