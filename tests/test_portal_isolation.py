@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from laif.portal import pages
 from laif.portal.api import api_router
-from laif.portal.tables import AccessToken, RequestMessage, ServiceRequest
+from laif.portal.tables import AccessToken, RequestAttachment, RequestMessage, ServiceRequest
 
 from .portal_kit import Seeded, make_portal, seed_people
 
 SECRET_TEXT = "BETA-CONFIDENTIAL-PLAN"
-ID_PARAMS = {"request_id", "token_id"}
+ID_PARAMS = {"request_id", "token_id", "attachment_id"}
 
 
 def test_every_route_with_an_id_refuses_another_organisations_objects(tmp_path: Path) -> None:
@@ -28,8 +28,11 @@ def test_every_route_with_an_id_refuses_another_organisations_objects(tmp_path: 
     beta_request = int(created.headers["location"].rsplit("/", 1)[1])
     beta.get("/account/tokens")
     beta.post("/account/tokens", {"name": SECRET_TEXT})
+    beta.get(f"/requests/{beta_request}")
+    beta.post(f"/requests/{beta_request}/messages", {"body": ""}, files={"file": ("plan.txt", SECRET_TEXT.encode())})
     with portal.session() as s:
         beta_token = s.scalars(select(AccessToken.id)).one()
+        beta_file = s.scalars(select(RequestAttachment.id)).one()
 
     acme = seeded.visitor("member@acme.lu")
     acme.get("/account/tokens")
@@ -37,7 +40,7 @@ def test_every_route_with_an_id_refuses_another_organisations_objects(tmp_path: 
     acme_pat = page.split('class="token">', 1)[1].split("<", 1)[0]
     acme.get("/")
 
-    values = {"request_id": str(beta_request), "token_id": str(beta_token)}
+    values = {"request_id": str(beta_request), "token_id": str(beta_token), "attachment_id": str(beta_file)}
     walked = []
     # The app's own routes and those of the routers it includes (newer FastAPI wraps an included
     # router in one route object, so its routes are read from the router itself).
@@ -59,11 +62,11 @@ def test_every_route_with_an_id_refuses_another_organisations_objects(tmp_path: 
             assert response.status_code in (403, 404), (method, route.path, response.status_code)
             assert SECRET_TEXT not in response.text, (method, route.path)
 
-    assert len(walked) >= 8, walked
+    assert len(walked) >= 9, walked
     with portal.session() as s:
         request = s.get(ServiceRequest, beta_request)
         assert request is not None and request.status == "new"
-        assert s.scalar(select(func.count()).select_from(RequestMessage)) == 1
+        assert s.scalar(select(func.count()).select_from(RequestMessage)) == 2
         assert s.get(AccessToken, beta_token).revoked_at is None  # type: ignore[union-attr]
     assert SECRET_TEXT not in acme.get("/requests").text
     assert SECRET_TEXT not in acme.get("/notifications").text

@@ -7,8 +7,9 @@ import csv
 import io
 import json
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from laif.portal.catalogue import service_catalogue
@@ -167,9 +168,10 @@ def _request_context(request: Request, caller: Caller, request_id: int) -> dict[
         scoped = Scoped(s, caller)
         row = scoped.request(request_id)
         messages = scoped.messages(row)
+        files = scoped.attachments(row.id)
         org = s.get(Organisation, row.organisation_id)
     status = RequestStatus(row.status)
-    return {"caller": caller, "row": row, "messages": messages, "status": status,
+    return {"caller": caller, "row": row, "messages": messages, "status": status, "files": files,
             "moves": TRANSITIONS[status] if caller.factory_staff else (),
             "service": service_catalogue().get(row.service_id), "organisation": org.name if org else ""}
 
@@ -185,9 +187,13 @@ def request_messages(request: Request, caller: CallerDep, request_id: int) -> Re
 
 
 @router.post("/requests/{request_id}/messages")
-def post_message(request: Request, caller: CallerDep, request_id: int, body: Annotated[str, Form()] = "") -> Response:
+def post_message(request: Request, caller: CallerDep, request_id: int, body: Annotated[str, Form()] = "",
+                 file: Annotated[UploadFile | None, File()] = None) -> Response:
+    attachment = None
+    if file is not None and file.filename:
+        attachment = (file.filename, file.file.read())  # the size limit was enforced before the body was read
     with portal_of(request).session() as s:
-        Scoped(s, caller).post_message(request_id, body)
+        Scoped(s, caller).post_message(request_id, body, attachment)
     if request.headers.get("hx-request"):
         return render(request, "_messages.html", _request_context(request, caller, request_id))
     return _see_other(f"/requests/{request_id}")
@@ -201,6 +207,16 @@ def move_request(request: Request, caller: CallerDep, request_id: int, status: A
         Scoped(s, caller).move(request_id, RequestStatus(status))
     session_of(request).flash(f"The request is now {RequestStatus(status).label}.")
     return _see_other(f"/requests/{request_id}")
+
+
+@router.get("/requests/{request_id}/files/{attachment_id}")
+def download(request: Request, caller: CallerDep, request_id: int, attachment_id: int) -> Response:
+    """A file of a request, always as a download of opaque bytes: never rendered by the browser."""
+    with portal_of(request).session() as s:
+        row = Scoped(s, caller).attachment(request_id, attachment_id)
+        data, name = row.data, row.filename
+    return Response(data, media_type="application/octet-stream", headers={
+        "content-disposition": f"attachment; filename*=UTF-8''{quote(name)}", "x-content-type-options": "nosniff"})
 
 
 # --- notifications -------------------------------------------------------------------------

@@ -8,12 +8,14 @@ else's, so ids of other organisations reveal nothing.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from laif.portal.catalogue import service_catalogue
 from laif.portal.security import new_token, token_hash
@@ -26,12 +28,21 @@ from laif.portal.tables import (
     Membership,
     Notification,
     Organisation,
+    RequestAttachment,
     RequestMessage,
     RequestStatus,
     Role,
     ServiceRequest,
     now,
 )
+
+
+def safe_filename(name: str) -> str:
+    """The last part of a file name as sent, without folders, control characters or a leading dot,
+    so it can name a download and never a path: `../../etc/passwd` becomes `passwd`."""
+    base = re.split(r"[\\/]", name)[-1]
+    base = re.sub(r"[\x00-\x1f\x7f\"]", "", base).strip().lstrip(".")
+    return base[:200] or "file"
 
 
 class NotFound(Exception):
@@ -182,11 +193,14 @@ class Scoped:
         self._audit("request.open", f"request:{request.id}", service=service.id)
         return request
 
-    def post_message(self, request_id: int, body: str) -> RequestMessage:
+    def post_message(self, request_id: int, body: str, attachment: tuple[str, bytes] | None = None) -> RequestMessage:
+        """Write on a request, optionally with one file (`(filename, content)`); the other side is notified."""
         request = self.request(request_id)
-        if not body.strip():
+        if not body.strip() and attachment is None:
             raise Refused("a message cannot be empty")
-        message = self._add_message(request, body)
+        message = self._add_message(request, body or "")
+        if attachment is not None:
+            self._attach(request, message, *attachment)
         request.updated_at = now()
         title = self._title(request)
         if self.caller.factory_staff:
@@ -212,6 +226,35 @@ class Scoped:
                      f"Your request for {self._title(request)} is now {status.label}")
         self._audit("request.status", f"request:{request.id}", before=current.value, after=status.value)
         return request
+
+    def _attach(self, request: ServiceRequest, message: RequestMessage, filename: str, content: bytes) -> None:
+        name = safe_filename(filename)
+        if not content:
+            raise Refused(f"the file {name!r} is empty")
+        row = RequestAttachment(request_id=request.id, message_id=message.id, filename=name, size=len(content),
+                                sha256=hashlib.sha256(content).hexdigest(), data=content)
+        self.s.add(row)
+        self.s.flush()
+        self._audit("request.attach", f"request:{request.id}", attachment=row.id, filename=name, size=len(content),
+                    sha256=row.sha256)
+
+    def attachments(self, request_id: int) -> dict[int, list[RequestAttachment]]:
+        """The files of a visible request, by the message they came with (their bytes not loaded)."""
+        request = self.request(request_id)
+        rows = self.s.scalars(select(RequestAttachment).options(defer(RequestAttachment.data))
+                              .where(RequestAttachment.request_id == request.id).order_by(RequestAttachment.id))
+        out: dict[int, list[RequestAttachment]] = {}
+        for row in rows:
+            out.setdefault(row.message_id, []).append(row)
+        return out
+
+    def attachment(self, request_id: int, attachment_id: int) -> RequestAttachment:
+        request = self.request(request_id)
+        row = self.s.scalars(select(RequestAttachment).where(
+            RequestAttachment.id == attachment_id, RequestAttachment.request_id == request.id)).first()
+        if row is None:
+            raise NotFound(f"no file {attachment_id} on request {request_id}")
+        return row
 
     def _add_message(self, request: ServiceRequest, body: str) -> RequestMessage:
         if len(body) > MAX_MESSAGE:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: The table Alembic keeps the portal's schema version in (the run store may get a chain of its own).
@@ -209,6 +209,22 @@ class RequestMessage(PortalBase):
     request_id: Mapped[int] = mapped_column(ForeignKey("portal_service_requests.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("portal_accounts.id", ondelete="SET NULL"), nullable=True)
     body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _ts()
+
+
+class RequestAttachment(PortalBase):
+    """A file sent with a message; kept in the database so the portal stays one process and one
+    database, and served back only as a download (never rendered)."""
+
+    __tablename__ = "portal_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("portal_service_requests.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("portal_request_messages.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[datetime] = _ts()
 
 
