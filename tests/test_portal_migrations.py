@@ -82,3 +82,17 @@ def test_a_request_round_trip_works_on_postgresql(pg_url: str) -> None:
 @pytest.fixture(autouse=True)
 def _no_env_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LAIF_DB_URL", raising=False)
+
+
+def test_a_database_of_the_first_revision_is_moved_forward_with_its_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'portal.db'}"
+    engine = create_engine(url)
+    migrate.upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO portal_organisations (name, kind, created_at) VALUES ('Old Co', 'sme', '2026-01-01 00:00:00')")
+    engine.dispose()
+    portal, _ = make_portal(url)
+    assert migrate.current(portal.engine) == migrate.head() != "0001"
+    with portal.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT kind FROM portal_organisations WHERE name = 'Old Co'").scalar() == "sme"
