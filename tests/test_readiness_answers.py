@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from laif.errors import BadInput
-from laif.readiness import service
+from laif.services import readiness as service
 from tests.conftest import run_laif
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "readiness" / "logistics.yaml"

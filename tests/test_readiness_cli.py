@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from laif.readiness import service
 from laif.readiness.bank import Answers, load_answers, load_bank
+from laif.services import readiness as service
 from tests.conftest import LAIF, run_laif
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "readiness"

@@ -7,28 +7,22 @@ import getpass
 import json
 import os
 import time
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import typer
 from rich.table import Table
 
-from laif._files import write_atomic
-from laif.catalogue import dcat
-from laif.catalogue.entry import Entry, load_entry, write_draft
-from laif.catalogue.profile import profile as profile_sample
-from laif.catalogue.store import Catalogue
 from laif.cli._common import err, out
 from laif.errors import EXIT_GATE, BadInput
+from laif.services import datasets
 
 catalogue_app = typer.Typer(help="Datasets catalogue: publish from a sample, search, DCAT-AP export and harvest, "
                                  "access requests.", no_args_is_help=True)
 
 DB = typer.Option(None, "--db", help="Database URL (default: SQLite under $LAIF_HOME or ~/.laif).")
 AS = typer.Option(None, "--as", help="Who you are (default: $LAIF_USER, else your login name).")
-BASE = typer.Option(dcat.DEFAULT_BASE, "--base", help="Base URI of the catalogue's datasets.")
+BASE = typer.Option(datasets.DEFAULT_BASE, "--base", help="Base URI of the catalogue's datasets.")
 
 
 def _who(value: str | None) -> str:
@@ -36,15 +30,6 @@ def _who(value: str | None) -> str:
     if not who:
         raise BadInput("--as: say who you are")
     return who
-
-
-def _stamp(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _graph_of(catalogue: Catalogue, base: str) -> Any:
-    rows = [(Entry.model_validate(r.record), _stamp(r.issued), _stamp(r.modified)) for r in catalogue.entries()]
-    return dcat.to_graph(rows, dcat.CatalogInfo(base=base))
 
 
 def _print_report(report: dict[str, Any], limit: int = 20) -> None:
@@ -63,11 +48,8 @@ def draft(
     output: Path | None = typer.Option(None, "--out", "-o", help="Entry to complete (default: SAMPLE.yaml beside it)."),
 ) -> None:
     """Draft an entry from a sample: schema, types, rows, missing values, ranges, personal data."""
-    target = output or sample.with_suffix(".yaml")
-    if target.exists():
-        raise BadInput(f"--out {target}: exists already; name another file or remove it")
-    found = profile_sample(sample)
-    write_draft(sample, target, found, date.today())
+    drafted = datasets.draft(sample, output)
+    target, found = drafted.path, drafted.profile
     personal = ", ".join(found["personal_data"]) or "none"
     err.print(f"{found['rows']} rows, {len(found['columns'])} columns; personal data in: {personal}")
     out.print(f"wrote {target}: complete the TODO fields, then run  laif catalogue publish {target}")
@@ -82,16 +64,13 @@ def publish(
     db: str | None = DB,
 ) -> None:
     """Publish an entry after checking it field by field and as DCAT-AP 3 with DCAT-AP-LU."""
-    entry = load_entry(entry_file)
-    now = datetime.now(UTC)
-    report = dcat.validate(dcat.to_graph([(entry, now, now)], dcat.CatalogInfo(base=base)))
-    if not report["conforms"]:
-        _print_report(report)
-        raise BadInput(f"{entry_file}: the entry is not valid DCAT-AP; nothing published")
-    catalogue = Catalogue(db)
-    new = catalogue.put(entry, _who(who), replace=replace)
-    out.print(f"{'published' if new else 'replaced'} {entry.identifier} "
-              f"({entry.access_rights}; valid DCAT-AP 3 and DCAT-AP-LU, {len(report['warnings'])} recommendations open)")
+    try:
+        done = datasets.publish(entry_file, _who(who), replace=replace, base=base, db=db)
+    except datasets.InvalidEntry as exc:
+        _print_report(exc.report)
+        raise
+    out.print(f"{'published' if done.new else 'replaced'} {done.identifier} "
+              f"({done.access_rights}; valid DCAT-AP 3 and DCAT-AP-LU, {len(done.report['warnings'])} recommendations open)")
 
 
 @catalogue_app.command("search")
@@ -108,8 +87,8 @@ def search(
 ) -> None:
     """Full-text search with filters, best match first."""
     started = time.perf_counter()
-    hits = Catalogue(db).search(query, limit=limit, theme=theme, publisher=publisher, access=access,
-                                format=fmt, language=language)
+    hits = datasets.search(query, limit=limit, theme=theme, publisher=publisher, access=access, format=fmt,
+                           language=language, db=db)
     ms = (time.perf_counter() - started) * 1000
     if as_json:
         typer.echo(json.dumps([h.__dict__ for h in hits], indent=2, ensure_ascii=False))
@@ -126,10 +105,7 @@ def search(
 @catalogue_app.command("show")
 def show(identifier: str = typer.Argument(...), db: str | None = DB) -> None:
     """An entry as stored: the metadata and the profile of its sample."""
-    row = Catalogue(db).get(identifier)
-    typer.echo(json.dumps({"identifier": row.identifier, "holder": row.holder, "source": row.source,
-                           "issued": row.issued.isoformat(), "modified": row.modified.isoformat(),
-                           "record": row.record}, indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(datasets.show(identifier, db), indent=2, ensure_ascii=False))
 
 
 @catalogue_app.command("export")
@@ -139,21 +115,16 @@ def export(
     db: str | None = DB,
 ) -> None:
     """Export the whole catalogue as DCAT-AP 3, validated with SHACL before it is written."""
-    fmt = {".ttl": "turtle", ".jsonld": "json-ld", ".json": "json-ld"}.get(output.suffix.lower())
-    if fmt is None:
-        raise BadInput(f"--out {output}: use a .ttl or .jsonld file name")
-    catalogue = Catalogue(db)
-    graph = _graph_of(catalogue, base)
-    report = dcat.validate(graph)
-    if not report["conforms"]:
-        _print_report(report)
+    try:
+        exported = datasets.export(output, base, db)
+    except datasets.InvalidCatalogue as exc:
+        _print_report(exc.report)
         err.print("[red]not valid DCAT-AP: nothing written[/red]")
-        raise typer.Exit(EXIT_GATE)
-    write_atomic(output, dcat.serialise(graph, fmt))
-    for note in report["notes"]:
+        raise typer.Exit(EXIT_GATE) from None
+    for note in exported.report["notes"]:
         err.print(f"[dim]{note}[/dim]")
-    out.print(f"wrote {output}: {catalogue.count()} datasets, valid DCAT-AP 3.0.1 and DCAT-AP-LU "
-              f"({len(report['warnings'])} recommendations open)")
+    out.print(f"wrote {output}: {exported.datasets} datasets, valid DCAT-AP 3.0.1 and DCAT-AP-LU "
+              f"({len(exported.report['warnings'])} recommendations open)")
 
 
 @catalogue_app.command("validate")
@@ -162,9 +133,7 @@ def validate_file(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Validate a DCAT-AP file against DCAT-AP 3.0.1 and DCAT-AP-LU; exit 1 on any violation."""
-    if not source.is_file():
-        raise BadInput(f"{source}: no such file")
-    report = dcat.validate(dcat.parse(source.read_bytes(), source.name))
+    report = datasets.validate(source)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
@@ -181,38 +150,11 @@ def harvest(
     db: str | None = DB,
 ) -> None:
     """Harvest another DCAT-AP catalogue: new datasets are added, known ones updated."""
-    if source.startswith(("http://", "https://")):
-        try:
-            response = httpx.get(source, timeout=60, follow_redirects=True)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise BadInput(f"{source}: cannot fetch ({exc})") from None
-        data, name = response.content, source.split("?")[0]
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise BadInput(f"{source}: no such file")
-        data, name = path.read_bytes(), path.name
-    graph = dcat.parse(data, name)
-    report = dcat.validate(graph)
-    if not report["conforms"]:
-        err.print(f"[yellow]{source} is not valid DCAT-AP ({len(report['violations'])} violations); "
+    done = datasets.harvest(source, db)
+    if not done.report["conforms"]:
+        err.print(f"[yellow]{source} is not valid DCAT-AP ({len(done.report['violations'])} violations); "
                   "datasets laif can hold are harvested anyway[/yellow]")
-    imported = dcat.from_graph(graph)
-    catalogue = Catalogue(db)
-    added = updated = 0
-    skipped = list(imported.skipped)
-    for entry, issued, modified in imported.entries:
-        try:
-            new = catalogue.put(entry, holder=f"harvest:{source}", source=f"harvest:{source}", replace=True,
-                                issued=issued, modified=modified)
-        except BadInput as exc:  # an identifier a holder published here is never overwritten
-            skipped.append(exc.message)
-            continue
-        if new:
-            added += 1
-        else:
-            updated += 1
+    added, updated, skipped = done.added, done.updated, done.skipped
     for reason in skipped:
         err.print(f"[yellow]skipped[/yellow] {reason}")
     out.print(f"harvested {source}: {added} added, {updated} updated, {len(skipped)} skipped")
@@ -226,12 +168,12 @@ def request(
     db: str | None = DB,
 ) -> None:
     """Ask the holder for access to a restricted or non-public dataset, stating the purpose."""
-    request_id = Catalogue(db).request_access(identifier, _who(who), purpose)
+    request_id = datasets.request_access(identifier, _who(who), purpose, db)
     out.print(f"{request_id}: access to {identifier} requested; the holder decides")
 
 
 def _act(action: str, request_id: str, message: str, who: str | None, db: str | None) -> None:
-    status = Catalogue(db).act(request_id, _who(who), action, message)
+    status = datasets.act(request_id, _who(who), action, message, db)
     out.print(f"{request_id}: {status}")
 
 
@@ -275,7 +217,7 @@ def requests_command(
     db: str | None = DB,
 ) -> None:
     """Access requests with every step: who did what, when."""
-    found = Catalogue(db).requests(dataset, _who(who) if mine else None)
+    found = datasets.requests(dataset, _who(who) if mine else None, db)
     if as_json:
         typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import typer
@@ -11,21 +10,8 @@ from rich.table import Table
 
 from laif.cli._common import comma_list, err, out
 from laif.errors import EXIT_GATE, BadInput
-from laif.ipms.anonymity import anonymity, shortfalls
-from laif.ipms.detect import find_in_text, scan_column
-from laif.ipms.files import check_same_key, csv_rows, parse_columns, pseudonymise_csv, read_manifest
-from laif.ipms.linkage import (
-    HARDENING,
-    BloomEncoder,
-    FieldMap,
-    encode_csv,
-    evaluate,
-    link_bloom,
-    link_exact,
-    write_pairs,
-)
-from laif.ipms.pseudonyms import Pseudonymiser, domain_key, master_secret
-from laif.ipms.synthetic import registers
+from laif.services import pseudonymise as service
+from laif.services.pseudonymise import DEFAULT_KEY_ENV, HARDENING
 
 ipms_app = typer.Typer(help="Pseudonyms per project domain, identity matching, personal-data detection, "
                             "anonymity checks.",
@@ -38,22 +24,15 @@ def pseudonymise(
     columns: str = typer.Option(..., "--columns", "-c", help="Columns to replace: name,birth_date:date,matricule:id"),
     domain: str = typer.Option(..., "--domain", "-d", help="Project domain: pseudonyms link within it, never across."),
     output: Path = typer.Option(..., "--out", "-o", help="Output CSV; a manifest OUT.ipms.json is written beside it."),
-    key_env: str = typer.Option("LAIF_IPMS_SECRET", "--key-env", help="Variable holding the master secret."),
+    key_env: str = typer.Option(DEFAULT_KEY_ENV, "--key-env", help="Variable holding the master secret."),
     like: Path | None = typer.Option(None, "--like", help="Manifest of an earlier output: refuse another key or domain."),
 ) -> None:
     """Replace identifying columns by keyed pseudonyms (HMAC-SHA256, key derived per domain with HKDF)."""
-    wanted = parse_columns(columns)
-    if output.resolve() == source.resolve():
-        raise BadInput(f"--out {output}: would overwrite the input; name another file")
-    pseudonymiser = Pseudonymiser(domain_key(master_secret(key_env), domain))
-    if like is not None:
-        check_same_key(read_manifest(like), like, domain, pseudonymiser)
-    started = time.perf_counter()
-    outcome = pseudonymise_csv(source, output, wanted, domain, pseudonymiser)
-    seconds = time.perf_counter() - started
-    rate = outcome.values / seconds if seconds > 0 else 0.0
-    err.print(f"{outcome.rows} rows, {outcome.values} values pseudonymised in {seconds:.2f} s ({rate:,.0f}/s); "
-              f"key check {pseudonymiser.key_check}")
+    done = service.pseudonymise_file(source, output, columns, domain, key_env=key_env, like=like)
+    seconds = done.seconds
+    rate = done.values / seconds if seconds > 0 else 0.0
+    err.print(f"{done.rows} rows, {done.values} values pseudonymised in {seconds:.2f} s ({rate:,.0f}/s); "
+              f"key check {done.key_check}")
     out.print(f"wrote {output} and {output.name}.ipms.json")
 
 
@@ -68,7 +47,7 @@ def detect(
     if (source is None) == (text is None):
         raise BadInput("give a CSV file or --text, not both and not neither")
     if text is not None:
-        found = find_in_text(text)
+        found = service.detect_text(text)
         if as_json:
             typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
         else:
@@ -77,17 +56,12 @@ def detect(
             err.print(f"{len(found)} finding(s)")
         return
     assert source is not None
-    header, rows = csv_rows(source)
-    kept: list[list[str]] = []
-    for row in rows:
-        kept.append(row)
-        if len(kept) >= sample:
-            break
-    report = [scan_column(name, (row[i] for row in kept)) for i, name in enumerate(header)]
+    found_in = service.detect_file(source, sample)
     if as_json:
-        typer.echo(json.dumps({"file": str(source), "rows_read": len(kept), "columns": report}, indent=2))
+        typer.echo(json.dumps(found_in, indent=2))
         return
-    table = Table(title=f"Personal data in {source.name} ({len(kept)} rows read)")
+    report = found_in["columns"]
+    table = Table(title=f"Personal data in {source.name} ({found_in['rows_read']} rows read)")
     for col in ("Column", "Personal", "Detected", "Shares"):
         table.add_column(col)
     for c in report:
@@ -110,10 +84,8 @@ def check(
     """k-anonymity, distinct l-diversity and unique records; exit 1 when a threshold is missed."""
     quasi_ids = comma_list(quasi, "--quasi", "name at least one column")
     sensitive_ids = comma_list(sensitive, "--sensitive", "") if sensitive.strip() else []
-    result = anonymity(source, quasi_ids, sensitive_ids)
-    missed = shortfalls(result, k, l_min, max_unique)
-    result["thresholds"] = {"k": k, "l": l_min, "max_unique": max_unique}
-    result["missed"] = missed
+    result = service.check_anonymity(source, quasi_ids, sensitive_ids, k=k, l_min=l_min, max_unique=max_unique)
+    missed = result["missed"]
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:
@@ -135,20 +107,14 @@ def encode(
     domain: str = typer.Option(..., "--domain", "-d", help="Project domain shared by the holders that link."),
     output: Path = typer.Option(..., "--out", "-o", help="Encoded CSV (pseudonym, Bloom filter) and its manifest."),
     hardening: str = typer.Option("balance", "--hardening", help=f"One of {', '.join(HARDENING)}."),
-    key_env: str = typer.Option("LAIF_IPMS_SECRET", "--key-env", help="Variable holding the master secret."),
+    key_env: str = typer.Option(DEFAULT_KEY_ENV, "--key-env", help="Variable holding the master secret."),
 ) -> None:
     """Encode a register at the source for fuzzy matching: hardened Bloom filters of names and birth dates."""
-    fields = FieldMap.parse(id_column, comma_list(names, "--names", "first_name,last_name"), birth)
-    if output.resolve() == source.resolve():
-        raise BadInput(f"--out {output}: would overwrite the input; name another file")
-    secret = master_secret(key_env)
-    pseudonymiser = Pseudonymiser(domain_key(secret, domain))
-    encoder = BloomEncoder(domain_key(secret, domain, "bloom"), hardening)
-    del secret
-    started = time.perf_counter()
-    manifest = encode_csv(source, output, fields, domain, pseudonymiser, encoder)
+    done = service.encode_file(source, output, id_column, comma_list(names, "--names", "first_name,last_name"), birth,
+                               domain, hardening=hardening, key_env=key_env)
+    manifest = done.manifest
     err.print(f"{manifest['rows']} records encoded ({hardening}, {manifest['width']} bits) in "
-              f"{time.perf_counter() - started:.2f} s; key check {pseudonymiser.key_check}")
+              f"{done.seconds:.2f} s; key check {done.key_check}")
     out.print(f"wrote {output} and {output.name}.ipms.json")
 
 
@@ -163,15 +129,8 @@ def link(
                                            help="Dice threshold for fuzzy matching (default per hardening)."),
 ) -> None:
     """Find the people two holders share: pairs of pseudonyms out, never names, dates or scores."""
-    if on is None and id_column is not None:
-        raise BadInput("--id goes with --on (exact matching); fuzzy matching reports the encodings' pseudonyms")
-    started = time.perf_counter()
-    if on is not None:
-        result, how = link_exact(a, b, on, id_column), f"exact on {on}"
-    else:
-        result, how = link_bloom(a, b, threshold), "bloom"
-    seconds = time.perf_counter() - started
-    write_pairs(output, result, (a, b), how)
+    done = service.link_files(a, b, output, on=on, id_column=id_column, threshold=threshold)
+    result, seconds = done.linkage, done.seconds
     rate = result.comparisons / seconds if seconds > 0 else 0.0
     err.print(f"{result.records_a} x {result.records_b} records, {result.comparisons:,} comparisons "
               f"in {seconds:.2f} s ({rate:,.0f}/s)")
@@ -187,7 +146,7 @@ def synth(
     seed: int = typer.Option(1, "--seed"),
 ) -> None:
     """Write two made-up registers that share people, with typing errors, and the truth to measure linkage."""
-    made = registers(output, people, overlap, typos, seed)
+    made = service.synthesise(output, people, overlap, typos, seed)
     out.print(f"wrote {made.a}, {made.b} and {made.truth} ({made.overlap} people in both)")
 
 
@@ -196,11 +155,11 @@ def evaluate_command(
     pairs: Path = typer.Argument(..., help="Pairs written by `laif ipms link`."),
     truth: Path = typer.Option(..., "--truth", help="CSV of true pairs of record ids (A, B), e.g. from synth."),
     domain: str = typer.Option(..., "--domain", "-d"),
-    key_env: str = typer.Option("LAIF_IPMS_SECRET", "--key-env", help="Variable holding the master secret."),
+    key_env: str = typer.Option(DEFAULT_KEY_ENV, "--key-env", help="Variable holding the master secret."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Precision and recall of a linkage against known true pairs, with 95% intervals."""
-    result = evaluate(pairs, truth, Pseudonymiser(domain_key(master_secret(key_env), domain)))
+    result = service.evaluate_linkage(pairs, truth, domain, key_env=key_env)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -10,23 +10,12 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from laif.cli._common import err, out, write_atomic
+from laif.cli._common import err, out
 from laif.cli.qualify import DATE_HELP, evaluation_date
-from laif.compliance.obligations import (
-    RISKS,
-    Answers,
-    LoadedCatalogue,
-    assess,
-    controls_for,
-    controls_template,
-    load_catalogue,
-    load_controls,
-    resolve_scope,
-)
-from laif.compliance.qualify import load_answers, qualify
-from laif.errors import BadInput
-from laif.reports import run_results
-from laif.store import Store
+from laif.compliance.obligations import Answers, LoadedCatalogue
+from laif.services import aiact
+from laif.services.aiact import RISKS
+from laif.services.aiact import collect_results as collect_results  # laif evidence build imports it from here
 
 obligations_app = typer.Typer(help="Obligations mapped to evidence: verdicts per requirement, and what is missing.",
                               invoke_without_command=True)
@@ -34,33 +23,14 @@ obligations_app = typer.Typer(help="Obligations mapped to evidence: verdicts per
 COLOURS = {"met": "green", "not met": "red", "inconclusive": "yellow", "not assessed": "dim"}
 
 
-def collect_results(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
-    """The results of the named runs, or else the latest complete run of each suite in the store for
-    the model of the latest run (runs of different models are never assessed together)."""
-    if not run_ids:
-        stored = store.runs()
-        model = stored[-1].model_key if stored else None
-        latest = {r.suite: r.id for r in stored if r.model_key == model}
-        run_ids = list(latest.values())
-    results = []
-    for run_id in dict.fromkeys(run_ids):
-        r = run_results(store, store.require_run(run_id).id)
-        if r.get("status") != "complete":
-            raise BadInput(f"run {run_id} is {r.get('status')}; finish it before using it as evidence")
-        results.append(r)
-    return results
-
-
 def evaluate(run_ids: list[str], qualification_file: Path | None, risk: str | None, role: str,
              controls_file: Path | None, catalogue_file: Path | None, db: str | None, on: date | None = None,
              ) -> tuple[dict[str, Any], LoadedCatalogue, dict[str, Any] | None, Answers | None, list[dict[str, Any]]]:
-    """Everything `laif obligations` and `laif evidence build` share: scope, runs, controls, verdicts."""
-    loaded = load_catalogue(catalogue_file)
-    qualification = qualify(load_answers(qualification_file), on) if qualification_file else None
-    ids, scope = resolve_scope(qualification, risk, role)
-    answers = load_controls(controls_file, loaded.catalogue) if controls_file else None
-    results = collect_results(Store(db), run_ids)
-    return assess(loaded, ids, results, answers, scope), loaded, qualification, answers, results
+    """`aiact.assess_obligations` as the tuple `laif evidence build` unpacks (it moves to the
+    service in its own time; `collect_results` above is the service's)."""
+    found = aiact.assess_obligations(run_ids, qualification_file=qualification_file, risk=risk, role=role,
+                                     controls_file=controls_file, catalogue_file=catalogue_file, db=db, on=on)
+    return found.result, found.catalogue, found.qualification, found.controls, found.runs
 
 
 @obligations_app.callback()
@@ -81,7 +51,9 @@ def obligations_command(
     """Each applicable obligation, requirement by requirement: met, not met, inconclusive or not assessed."""
     if ctx.invoked_subcommand is not None:
         return
-    result, *_ = evaluate(run, qualification, risk, role, controls, catalogue, db, evaluation_date(on))
+    result = aiact.assess_obligations(run, qualification_file=qualification, risk=risk, role=role,
+                                      controls_file=controls, catalogue_file=catalogue, db=db,
+                                      on=evaluation_date(on)).result
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
@@ -117,7 +89,7 @@ def obligations_command(
 @obligations_app.command("catalogue")
 def catalogue_command(catalogue: Path | None = typer.Option(None, "--catalogue")) -> None:
     """Print the catalogue (YAML): copy it, edit thresholds, pass it back with --catalogue."""
-    typer.echo(load_catalogue(catalogue).text.decode("utf-8"), nl=False)
+    typer.echo(aiact.catalogue_text(catalogue), nl=False)
 
 
 @obligations_app.command("controls")
@@ -130,21 +102,11 @@ def controls_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The manual controls: every one, or with --risk/--qualification those that apply."""
-    loaded = load_catalogue(catalogue)
-    left_out: dict[str, list[dict[str, str]]] = {}
-    if qualification or risk:
-        ids, scope = resolve_scope(qualify(load_answers(qualification)) if qualification else None, risk, role)
-        left_out = scope.get("not_applicable") or {}
-    else:
-        ids = [o.id for o in loaded.catalogue.obligations]
     if template is not None:
-        if template.exists():
-            raise BadInput(f"{template}: already exists; not overwriting your answers")
-        write_atomic(template, controls_template(loaded.catalogue, ids, left_out) + "\n")
+        aiact.write_controls_template(template, qualification, risk, role, catalogue)
         err.print(f"wrote {template}")
         return
-    wanted = controls_for(loaded.catalogue, ids, left_out)
-    listed = {cid: c.model_dump(by_alias=True) for cid, c in loaded.catalogue.controls.items() if cid in wanted}
+    listed = aiact.controls(qualification, risk, role, catalogue)
     if as_json:
         typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))
         return

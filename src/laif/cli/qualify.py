@@ -12,8 +12,8 @@ import yaml
 
 from laif._files import write_atomic
 from laif.cli._common import err, out
-from laif.compliance.qualify import QUESTIONS, applies, check_answers, load_answers, qualify
 from laif.errors import BadInput
+from laif.services import aiact
 
 qualify_app = typer.Typer(help="AI Act qualification: risk class, role and obligations, with the articles.",
                           invoke_without_command=True)
@@ -22,33 +22,34 @@ qualify_app = typer.Typer(help="AI Act qualification: risk class, role and oblig
 def _ask() -> dict[str, Any]:
     """The questionnaire in the terminal, skipping questions that do not apply."""
     answers: dict[str, Any] = {}
-    for q in QUESTIONS:
-        if not applies(q, answers):
+    for q in aiact.questions():
+        qid, kind, default, options = q["id"], q["kind"], q["default"], q["options"]
+        if not aiact.applies(qid, answers):
             continue
-        out.print(f"\n[bold]{q.text}[/bold]  [dim]({', '.join(q.cites)})[/dim]")
-        if q.help:
-            out.print(f"[dim]{q.help}[/dim]")
-        if q.kind == "yesno":
-            answers[q.id] = "yes" if typer.confirm("", default=q.default == "yes") else "no"
-        elif q.kind == "number":
-            answers[q.id] = typer.prompt("number, or unknown", default="unknown")
-        elif q.kind == "date":
-            answers[q.id] = typer.prompt("YYYY-MM-DD, or not yet", default=q.default or "not yet")
+        out.print(f"\n[bold]{q['text']}[/bold]  [dim]({', '.join(q['cites'])})[/dim]")
+        if q["help"]:
+            out.print(f"[dim]{q['help']}[/dim]")
+        if kind == "yesno":
+            answers[qid] = "yes" if typer.confirm("", default=default == "yes") else "no"
+        elif kind == "number":
+            answers[qid] = typer.prompt("number, or unknown", default="unknown")
+        elif kind == "date":
+            answers[qid] = typer.prompt("YYYY-MM-DD, or not yet", default=default or "not yet")
         else:
-            keys = list(q.options)
+            keys = list(options)
             for i, key in enumerate(keys, 1):
-                out.print(f"  {i}. {q.options[key]}")
-            if q.kind == "choice":
-                pick = typer.prompt("number", type=int, default=keys.index(q.default) + 1 if q.default else None)
+                out.print(f"  {i}. {options[key]}")
+            if kind == "choice":
+                pick = typer.prompt("number", type=int, default=keys.index(default) + 1 if default else None)
                 if not 1 <= pick <= len(keys):
-                    raise BadInput(f"{q.id}: choose between 1 and {len(keys)}")
-                answers[q.id] = keys[pick - 1]
+                    raise BadInput(f"{qid}: choose between 1 and {len(keys)}")
+                answers[qid] = keys[pick - 1]
             else:
                 raw = typer.prompt("numbers separated by commas, or 0 for none", default="0")
                 picks = [int(p) for p in raw.replace(" ", "").split(",") if p]
                 if any(p < 0 or p > len(keys) for p in picks):
-                    raise BadInput(f"{q.id}: choose between 1 and {len(keys)}, or 0")
-                answers[q.id] = [keys[p - 1] for p in picks if p] or ["none"]
+                    raise BadInput(f"{qid}: choose between 1 and {len(keys)}, or 0")
+                answers[qid] = [keys[p - 1] for p in picks if p] or ["none"]
     return answers
 
 
@@ -77,15 +78,15 @@ def qualify_command(
     if ctx.invoked_subcommand is not None:
         return
     if answers_file is not None:
-        answers = load_answers(answers_file)
+        answers = aiact.load_answers(answers_file)
     else:
         given = _ask()
-        answers = check_answers(given, Path("(terminal)"))
+        answers = aiact.check_answers(given, "(terminal)")
         if save is not None:
             write_atomic(save, yaml.safe_dump(given, sort_keys=False))
             err.print(f"answers saved to {save}")
     when = evaluation_date(on)
-    result = qualify(answers, when)
+    result = aiact.qualify(answers, when)
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
@@ -112,7 +113,7 @@ def qualify_command(
 @qualify_app.command("questions")
 def questions(as_json: bool = typer.Option(False, "--json")) -> None:
     """The questions with their stable ids, options and the articles they rest on."""
-    listed = [q.as_dict() for q in QUESTIONS]
+    listed = aiact.questions()
     if as_json:
         typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))
         return

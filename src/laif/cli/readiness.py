@@ -15,7 +15,7 @@ from rich.table import Table
 from laif._files import write_atomic
 from laif.cli._common import err, out
 from laif.errors import Interrupted
-from laif.readiness import service
+from laif.services import readiness as service
 
 readiness_app = typer.Typer(help="AI readiness assessment: scores per dimension, findings, use cases and a routed roadmap.",
                             no_args_is_help=True)

@@ -1,6 +1,7 @@
-"""The readiness assessment as typed functions: what the CLI calls, and what the web portal will.
+"""The readiness assessment as services: what the CLI calls, and what the web portal will; the
+parts (question bank, scoring, findings, use cases, peers, report) live in `laif.readiness`.
 
-    from laif.readiness import service
+    from laif.services import readiness as service
     form = service.questions("fr")                       # ids, texts, options, for a form
     answers = service.check_answers(posted, "portal")    # BadInput lists every problem
     result = service.assess(answers, "Boulangerie Example")
