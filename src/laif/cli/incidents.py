@@ -11,22 +11,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from laif.cli._common import err, out, write_atomic
-from laif.compliance.evidence import fingerprint, signing_key
+from laif.cli._common import err, out
 from laif.errors import BadInput
-from laif.monitor.bundle import snapshot
-from laif.monitor.incidents import (
-    CATEGORIES,
-    REPORT_KINDS,
-    STATUSES,
-    describe,
-    incidents,
-    open_incident,
-    update_incident,
-)
+from laif.monitor.incidents import CATEGORIES, REPORT_KINDS, STATUSES
 from laif.monitor.intake import zoned_time
-from laif.monitor.store import MonitorStore
-from laif.reports.html import render_template
+from laif.services import monitoring
 
 incidents_app = typer.Typer(help="Serious incidents: open, update, list, and a report with a signed snapshot "
                                  "of the monitoring data around them (AI Act Arts. 73 and 20).", no_args_is_help=True)
@@ -76,13 +65,13 @@ def open_command(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Record a serious incident and print when its Art. 73 report is due."""
-    store = MonitorStore(db)
+    store = monitoring.open_store(db)
     occurred_at, aware_at = _when(occurred, "--occurred"), _when(aware, "--aware")
     assert occurred_at is not None and aware_at is not None
-    row = open_incident(store, title=title, category=category, occurred=occurred_at, aware=aware_at,
-                        causal_link=_when(causal_link, "--causal-link"), widespread=widespread, stream=stream,
-                        description=description)
-    _print(describe(store, row.id), as_json)
+    info = monitoring.open_incident(title=title, category=category, occurred=occurred_at, aware=aware_at,
+                                    causal_link=_when(causal_link, "--causal-link"), widespread=widespread,
+                                    stream=stream, description=description, db=store)
+    _print(info, as_json)
 
 
 @incidents_app.command("update")
@@ -98,11 +87,12 @@ def update_command(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Record what changed as a new version (earlier versions are kept)."""
-    store = MonitorStore(db)
-    version = update_incident(store, incident, causal_link=_when(causal_link, "--causal-link"), root_cause=root_cause,
-                              actions=action, report=report, status=status, note=note)
+    store = monitoring.open_store(db)
+    version = monitoring.update_incident(incident, causal_link=_when(causal_link, "--causal-link"),
+                                         root_cause=root_cause, actions=action, report=report, status=status,
+                                         note=note, db=store)
     err.print(f"{incident.upper()}: version {version} recorded")
-    _print(describe(store, incident), as_json)
+    _print(monitoring.describe_incident(incident, store), as_json)
 
 
 @incidents_app.command("list")
@@ -111,7 +101,7 @@ def list_command(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Every incident with its status and deadline."""
-    rows = incidents(MonitorStore(db))
+    rows = monitoring.list_incidents(db)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -134,13 +124,6 @@ def report_command(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """The incident as it stands (HTML) and a signed snapshot of it with the monitoring data around it."""
-    store = MonitorStore(db)
-    info = describe(store, incident)
-    key = signing_key()
-    bundle = output / f"{info['id']}-snapshot.zip"
-    manifest = snapshot(store, info["id"], bundle, key)
-    html = render_template("incident.html.j2", i=info, files=sorted(manifest["files"]), bundle=bundle.name,
-                                                         signer=fingerprint(key.public_key()))
-    write_atomic(output / f"{info['id']}.html", html)
-    out.print(f"wrote {output / (info['id'] + '.html')} and {bundle} ({len(manifest['files'])} files, signed by "
-              f"{fingerprint(key.public_key())[:16]}…); check it with `laif evidence verify {bundle}`")
+    done = monitoring.incident_report(incident, output, db)
+    out.print(f"wrote {done.html} and {done.bundle} ({len(done.manifest['files'])} files, signed by "
+              f"{done.signer[:16]}…); check it with `laif evidence verify {done.bundle}`")

@@ -5,31 +5,19 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.table import Table
 
-from laif._files import laif_home
 from laif.cli._common import err, out, write_atomic
-from laif.compliance.evidence import fingerprint, signing_key
-from laif.errors import EXIT_GATE, BadInput
+from laif.errors import EXIT_GATE
 from laif.models import EndpointOptions
-from laif.models.base import GenerationParams
-from laif.monitor.alerts import REFERENCE, TOO_FEW, Evaluation, evaluate, record_history
-from laif.monitor.bundle import alert_history, stream_bundle
-from laif.monitor.canary import compare, worst_state
-from laif.monitor.intake import IntakeResult, ingest
-from laif.monitor.metrics import metrics_text
-from laif.monitor.plan import render_plan
+from laif.monitor.alerts import REFERENCE, TOO_FEW, Evaluation
+from laif.monitor.intake import IntakeResult
 from laif.monitor.receiver import PATH as RECEIVER_PATH
-from laif.monitor.receiver import make_server
-from laif.monitor.report import render
-from laif.monitor.spec import EXAMPLE, MonitorSpec, load_monitor_spec
-from laif.monitor.store import CanaryRow, MonitorStore
-from laif.reports.audience import to_pdf
-from laif.runner.asking import RunSettings
-from laif.store import Store
+from laif.monitor.spec import MonitorSpec
+from laif.monitor.store import MonitorStore
+from laif.services import monitoring
 
 monitor_app = typer.Typer(help="Monitoring in production: take in logs, watch drift and signals per window, "
                                "alerts, the report and the Art. 72 plan.", no_args_is_help=True)
@@ -45,36 +33,17 @@ DB_HELP = "Database URL (default: LAIF_DB_URL, else SQLite under $LAIF_HOME)."
 
 def _spec(store: MonitorStore, spec: Path | None, stream: str | None) -> MonitorSpec:
     """The spec from --spec, else the stream's stored one, else the defaults under --stream's name."""
-    if spec is not None:
-        loaded = load_monitor_spec(spec)
-        if stream is not None and stream != loaded.name:
-            raise BadInput(f"--stream {stream!r}: the spec {spec} names the stream {loaded.name!r}; give one of them")
-        return loaded
-    if stream is None:
-        raise BadInput("give --spec FILE or --stream NAME")
-    known = {row.name: row for row in store.streams()}
-    if stream in known:
-        return MonitorSpec.model_validate(known[stream].spec)
-    try:
-        return MonitorSpec.model_validate({"name": stream})
-    except ValueError:
-        raise BadInput(f"--stream {stream!r}: use 1-64 letters, digits, '-' or '_', starting with a letter or digit") from None
+    return monitoring.resolve_spec(spec, stream, store)
 
 
 def _stream_name(store: MonitorStore, stream: str | None) -> str:
-    if stream is not None:
-        return stream
-    names = [row.name for row in store.streams()]
-    if len(names) != 1:
-        raise BadInput("--stream: name the stream" + (f" (one of {', '.join(names)})" if names else
-                                                      "; none is monitored yet (laif monitor ingest)"))
-    return names[0]
+    return monitoring.stream_name(stream, store)
 
 
 def _judge(store: MonitorStore, name: str) -> Evaluation:
     """Evaluate the stream, record the history, print the changes noticed now."""
-    ev = evaluate(store, name)
-    new = record_history(store, ev)
+    judged = monitoring.judge(name, store)
+    ev, new = judged.evaluation, judged.changes
     labels = {w.index: (w.start.isoformat(timespec="minutes") if w.start else f"#{w.index}") for w in ev.windows}
     shown = sorted(sorted(new, key=lambda a: (a.state != "alert", a.window))[:SHOWN_CHANGES], key=lambda a: a.window)
     for a in shown:
@@ -102,9 +71,7 @@ def _intake_line(r: IntakeResult) -> str:
 @monitor_app.command("init")
 def init(output: Path = typer.Option(Path("monitor.yaml"), "--out", "-o", help="Where to write the example.")) -> None:
     """Write a commented example monitoring spec."""
-    if output.exists():
-        raise BadInput(f"{output}: exists already; name another file with --out")
-    write_atomic(output, EXAMPLE)
+    monitoring.write_example_spec(output)
     out.print(f"wrote {output}")
 
 
@@ -119,31 +86,15 @@ def ingest_command(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Take in logs (from where an earlier intake of the same file stopped), then judge every window."""
-    store = MonitorStore(db)
+    store = monitoring.open_store(db)
     loaded = _spec(store, spec, stream)
     started = time.perf_counter()
     for path in files:
-        result = ingest(store, loaded, path, form=form, workers=workers)
+        result = monitoring.ingest_file(path, loaded, form=form, workers=workers, db=store)
         err.print(_intake_line(result))
     err.print(f"[dim]taken in in {time.perf_counter() - started:.1f} s[/dim]")
     ev = _judge(store, loaded.name)
     out.print(f"stream {loaded.name}: {_state_line(ev)}")
-
-
-def _status_json(ev: Evaluation, store: MonitorStore) -> dict[str, Any]:
-    judged = [w for w in ev.windows if w.state not in (REFERENCE, TOO_FEW)]
-    latest = judged[-1] if judged else None
-    return {
-        "stream": ev.spec.name, "windows": len(ev.windows), "reference_windows": len(ev.reference_windows),
-        "judged": len(judged), "states": {s: sum(1 for w in judged if w.state == s) for s in ("ok", "warning", "alert")},
-        "latest": None if latest is None else {
-            "index": latest.index, "start": latest.start.isoformat() if latest.start else None, "n": latest.n,
-            "state": latest.state,
-            "rules": {k: v for k, v in latest.rules.items() if v["state"] != "ok"},
-            "signals": {k: v["value"] for k, v in latest.signals.items()},
-        },
-        "history": alert_history(store, ev.spec.name),
-    }
 
 
 @monitor_app.command("status")
@@ -154,10 +105,10 @@ def status(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """The latest judged window's state, the rules not ok in it, and the alert history."""
-    store = MonitorStore(db)
+    store = monitoring.open_store(db)
     name = _stream_name(store, stream)
     ev = _judge(store, name)
-    data = _status_json(ev, store)
+    data = monitoring.status_of(ev, store)
     if as_json:
         typer.echo(json.dumps(data, indent=2, default=str))
     else:
@@ -182,10 +133,10 @@ def report(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """An HTML report: every signal over time against its reference band, drift per feature, the alert history."""
-    store = MonitorStore(db)
+    store = monitoring.open_store(db)
     name = _stream_name(store, stream)
     ev = _judge(store, name)
-    write_atomic(output, render(ev, store.alerts(name), store.canaries(name)))
+    monitoring.write_report(ev, output, store)
     out.print(f"stream {name}: {_state_line(ev)}")
     out.print(f"wrote {output}")
 
@@ -201,14 +152,14 @@ def watch(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Follow a growing log: take in what is new, judge the windows, print each change of state."""
-    store = MonitorStore(db)
+    store = monitoring.open_store(db)
     loaded = _spec(store, spec, stream)
     done = 0
     while polls is None or done < polls:
         if done:
             time.sleep(interval)
         done += 1
-        result = ingest(store, loaded, file, form=form, whole_lines_only=True)
+        result = monitoring.ingest_file(file, loaded, form=form, whole_lines_only=True, db=store)
         if result.calls or done == 1:
             ev = _judge(store, loaded.name)
             err.print(f"{result.calls} new call(s); {_state_line(ev)}")
@@ -223,12 +174,9 @@ def receive(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Receive OpenTelemetry GenAI spans over OTLP/HTTP (POST /v1/traces, JSON) into the stream's windows."""
-    store = MonitorStore(db)
+    store = monitoring.open_store(db)
     loaded = _spec(store, spec, stream)
-    try:
-        server = make_server(store, loaded, host, port)
-    except OSError as exc:
-        raise BadInput(f"--host {host} --port {port}: cannot listen ({exc.strerror})") from None
+    server = monitoring.receiver(loaded, host, port, store)
     err.print(f"receiving OTLP/JSON spans on http://{host}:{server.server_address[1]}{RECEIVER_PATH} "
               f"into stream {loaded.name}; Ctrl-C stops")
     try:
@@ -244,7 +192,7 @@ def metrics(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Prometheus metrics (text format) of every stream's latest judged window: signals, rule states, PSI."""
-    text = metrics_text(MonitorStore(db))
+    text = monitoring.metrics(db)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -259,11 +207,10 @@ def bundle(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Sign the stream's monitoring results and incidents into an evidence bundle (laif evidence verify checks it)."""
-    store = MonitorStore(db)
+    store = monitoring.open_store(db)
     name = _stream_name(store, stream)
-    key = signing_key()
-    manifest = stream_bundle(store, name, output, key)
-    out.print(f"wrote {output}: {len(manifest['files'])} files, signed by {fingerprint(key.public_key())[:16]}…")
+    bundled = monitoring.bundle_stream(name, output, store)
+    out.print(f"wrote {output}: {len(bundled.manifest['files'])} files, signed by {bundled.signer[:16]}…")
 
 
 @monitor_app.command("plan")
@@ -274,15 +221,7 @@ def plan(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Write the Art. 72 post-market monitoring plan from the monitoring spec."""
-    loaded = _spec(MonitorStore(db), spec, stream)
-    html = render_plan(loaded)
-    if output.suffix.lower() == ".pdf":
-        output.parent.mkdir(parents=True, exist_ok=True)
-        partial = output.with_name(f".{output.name}.partial")
-        partial.write_bytes(to_pdf(html))
-        partial.replace(output)
-    else:
-        write_atomic(output, html)
+    monitoring.write_plan(_spec(monitoring.open_store(db), spec, stream), output)
     out.print(f"wrote {output}")
 
 
@@ -302,34 +241,19 @@ def canary(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Ask the sandbox run's prompts again of the system in production; compare per category, with intervals."""
-    from laif.cli.assess import run_suites  # the sandbox's own runner: same slice, same oracles, same scores
+    from laif.cli.assess import suite_printer  # what `laif assess --quiet` prints as the canary run finishes
+    from laif.services.progress import TerminalProgress
 
-    monitor_store = MonitorStore(db)
-    if stream is not None:
-        monitor_store.stream(stream)
-    base = Store(db).require_run(baseline)
-    if base.status != "complete" or not base.summary:
-        raise BadInput(f"--baseline {baseline}: run {base.id} is {base.status}; a canary compares with a complete run")
-    settings = RunSettings(languages=tuple(base.languages), limit=base.limit, seed=base.seed,
-                           params=GenerationParams(**base.params), request_timeout=timeout)
-    # A database of its own: the canary must ask the system, never read an answer from the cache.
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    canary_db = laif_home() / "canaries" / f"{stamp}-{base.id[:12]}.db"
-    canary_url = f"sqlite:///{canary_db}"
     endpoint = EndpointOptions(api_key_env=api_key_env, timeout=timeout, max_concurrency=concurrency,
                                request_template=request_template, response_path=response_path)
-    row = run_suites(model, [base.suite], settings, endpoint, canary_url, output, quiet=True, show=False)[0]
-    canary_run = Store(canary_url).require_run(row["run_id"])
-    rows = compare(base.summary, canary_run.summary or {})
-    state = worst_state(rows)
-    with monitor_store.session() as s:
-        s.add(CanaryRow(stream=stream, baseline_run=base.id, canary_run=canary_run.id, canary_db=str(canary_db),
-                        model=canary_run.model_name, state=state, rows=rows))
+    with TerminalProgress(err, bar=False) as bar:
+        found = monitoring.canary(baseline, model, endpoint, output, stream=stream, db=db, progress=bar,
+                                  on_suite=suite_printer(bar, show=False))
+    rows, state = found.rows, found.state
     if as_json:
-        typer.echo(json.dumps({"baseline_run": base.id, "canary_run": canary_run.id, "canary_db": str(canary_db),
-                               "suite": base.suite, "state": state, "rows": rows}, indent=2))
+        typer.echo(json.dumps(found.as_json(), indent=2))
     else:
-        table = Table(title=f"Canary of {base.suite} run {base.id[:12]} on {canary_run.model_name}: {state}")
+        table = Table(title=f"Canary of {found.suite} run {found.baseline_run[:12]} on {found.model}: {state}")
         for col in ("Category", "Figure", "Sandbox (95% interval)", "Canary (95% interval)", "State"):
             table.add_column(col)
         for r in rows:
