@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.table import Table
 
 from laif.cli._common import err, out
 from laif.cli.qualify import DATE_HELP, evaluation_date
-from laif.compliance.obligations import Answers, LoadedCatalogue
 from laif.services import aiact
 from laif.services.aiact import RISKS
-from laif.services.aiact import collect_results as collect_results  # laif evidence build imports it from here
 
 obligations_app = typer.Typer(help="Obligations mapped to evidence: verdicts per requirement, and what is missing.",
                               invoke_without_command=True)
 
 COLOURS = {"met": "green", "not met": "red", "inconclusive": "yellow", "not assessed": "dim"}
-
-
-def evaluate(run_ids: list[str], qualification_file: Path | None, risk: str | None, role: str,
-             controls_file: Path | None, catalogue_file: Path | None, db: str | None, on: date | None = None,
-             ) -> tuple[dict[str, Any], LoadedCatalogue, dict[str, Any] | None, Answers | None, list[dict[str, Any]]]:
-    """`aiact.assess_obligations` as the tuple `laif evidence build` unpacks (it moves to the
-    service in its own time; `collect_results` above is the service's)."""
-    found = aiact.assess_obligations(run_ids, qualification_file=qualification_file, risk=risk, role=role,
-                                     controls_file=controls_file, catalogue_file=catalogue_file, db=db, on=on)
-    return found.result, found.catalogue, found.qualification, found.controls, found.runs
 
 
 @obligations_app.callback()
