@@ -13,9 +13,8 @@ from rich.table import Table
 
 from laif.cli._common import err, out
 from laif.errors import BadInput
-from laif.monitor.incidents import CATEGORIES, REPORT_KINDS, STATUSES
-from laif.monitor.intake import zoned_time
 from laif.services import monitoring
+from laif.services.monitoring import CATEGORIES, REPORT_KINDS, STATUSES, zoned_time
 
 incidents_app = typer.Typer(help="Serious incidents: open, update, list, and a report with a signed snapshot "
                                  "of the monitoring data around them (AI Act Arts. 73 and 20).", no_args_is_help=True)

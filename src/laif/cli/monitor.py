@@ -12,12 +12,8 @@ from rich.table import Table
 from laif.cli._common import err, out, write_atomic
 from laif.errors import EXIT_GATE
 from laif.models import EndpointOptions
-from laif.monitor.alerts import REFERENCE, TOO_FEW, Evaluation
-from laif.monitor.intake import IntakeResult
-from laif.monitor.receiver import PATH as RECEIVER_PATH
-from laif.monitor.spec import MonitorSpec
-from laif.monitor.store import MonitorStore
 from laif.services import monitoring
+from laif.services.monitoring import RECEIVER_PATH, REFERENCE, TOO_FEW, Evaluation, IntakeResult, MonitorSpec, MonitorStore
 
 monitor_app = typer.Typer(help="Monitoring in production: take in logs, watch drift and signals per window, "
                                "alerts, the report and the Art. 72 plan.", no_args_is_help=True)

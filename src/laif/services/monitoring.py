@@ -30,9 +30,11 @@ from laif.monitor import incidents as _incidents
 from laif.monitor.alerts import REFERENCE, TOO_FEW, Evaluation, evaluate, record_history
 from laif.monitor.bundle import alert_history, snapshot, stream_bundle
 from laif.monitor.canary import compare, worst_state
-from laif.monitor.intake import FORMS, IntakeResult, ingest
+from laif.monitor.incidents import CATEGORIES, REPORT_KINDS, STATUSES
+from laif.monitor.intake import FORMS, IntakeResult, ingest, zoned_time
 from laif.monitor.metrics import metrics_text
 from laif.monitor.plan import render_plan
+from laif.monitor.receiver import PATH as RECEIVER_PATH
 from laif.monitor.receiver import make_server
 from laif.monitor.report import render
 from laif.monitor.spec import EXAMPLE, MonitorSpec, load_monitor_spec
@@ -43,10 +45,11 @@ if TYPE_CHECKING:
     from laif.services.assessment import OnSuite
     from laif.services.progress import Progress
 
-__all__ = ["FORMS", "Bundled", "Canary", "Db", "IncidentReport", "Judged", "bundle_stream", "canary",
-           "describe_incident", "incident_report", "ingest_file", "judge", "list_incidents", "metrics",
-           "open_incident", "open_store", "receiver", "resolve_spec", "status_of", "stream_name",
-           "update_incident", "write_example_spec", "write_plan", "write_report"]
+__all__ = ["CATEGORIES", "FORMS", "RECEIVER_PATH", "REFERENCE", "REPORT_KINDS", "STATUSES", "TOO_FEW", "Bundled",
+           "Canary", "Db", "Evaluation", "IncidentReport", "IntakeResult", "Judged", "MonitorSpec", "MonitorStore",
+           "bundle_stream", "canary", "describe_incident", "incident_report", "ingest_file", "judge",
+           "list_incidents", "metrics", "open_incident", "open_store", "receiver", "resolve_spec", "status_of",
+           "stream_name", "update_incident", "write_example_spec", "write_plan", "write_report", "zoned_time"]
 
 #: A database URL, None for laif's default database, or a store opened with `open_store`.
 Db = str | MonitorStore | None
