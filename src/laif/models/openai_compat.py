@@ -92,6 +92,7 @@ class OpenAIModel(Model):
         #: The first of `CONSTRAINTS` this endpoint honours, once `prepare_answer_mode` has found it.
         self.constraint: str | None = None
         self._logprobs_checked = False
+        self._tokenized: dict[str, list[int] | None] = {}
 
     async def identity(self) -> ModelIdentity:
         if self._identity is None:
@@ -161,18 +162,41 @@ class OpenAIModel(Model):
         body, text = await self._chat(messages, params, **constraint_fields(way, answers))
         return Completion(text=constrained_text(way, text))
 
+    async def _tokens(self, answer: str) -> list[int] | None:
+        """`answer`'s tokens as the server splits it (llama-cpp-python's /extras/tokenize, llama.cpp's
+        and vLLM's /tokenize), remembered; None when the server does not say."""
+        if answer not in self._tokenized:
+            root = self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url
+            found: list[int] | None = None
+            for path, body in (("/extras/tokenize", {"input": answer, "model": self.model}),
+                               ("/tokenize", {"content": answer, "add_special": False, "model": self.model,
+                                              "prompt": answer, "add_special_tokens": False})):
+                try:
+                    resp = await self._client.post(f"{root}{path}", json=body)
+                    tokens = resp.json().get("tokens") if resp.status_code == 200 else None
+                except (httpx.HTTPError, ValueError, AttributeError):
+                    tokens = None
+                if isinstance(tokens, list) and tokens and all(isinstance(t, int) for t in tokens):
+                    found = tokens
+                    break
+            self._tokenized[answer] = found
+        return self._tokenized[answer]
+
     async def _forced(self, messages: list[Message], answer: str) -> float:
         """The log-probability of `answer` as the reply: generated under a constraint that admits only it.
 
-        The tokens the constraint lets through greedily need not be the answer's own tokens (an
-        "N" then "on" where the vocabulary has "Non"), so where the first position's top
-        alternatives hold the whole answer as one token, the better of the two is taken: what
-        llama.cpp in process scores, which tokenizes the answer itself."""
+        Greedy under the constraint alone, the tokens need not be the answer's own (an "N" then
+        "on" where the vocabulary has "Non"), so where the server tokenizes, a logit bias puts the
+        answer's own tokens first: the logprobs reported are the model's, before any bias, and the
+        sum is what llama.cpp in process scores. Elsewhere, where the first position's top
+        alternatives hold the whole answer as one token, the better of the two is taken."""
         way = self._way()
         params = GenerationParams(max_tokens=32)
-        body, text = await self._chat(
-            messages, params, logprobs=True, top_logprobs=TOP_LOGPROBS, **constraint_fields(way, [answer])
-        )
+        extra = constraint_fields(way, [answer])
+        tokens = await self._tokens(answer) if way in ("grammar", "guided_choice") else None
+        if tokens:  # the constraint then lets the answer's own tokens through; a bias moves no logprob
+            extra["logit_bias"] = {str(t): 100 for t in tokens}
+        body, text = await self._chat(messages, params, logprobs=True, top_logprobs=TOP_LOGPROBS, **extra)
         if constrained_text(way, text) != answer:
             raise BadResponse(f"forced to answer {answer!r}, the endpoint wrote {text[:80]!r}")
         content = dig(body, "choices.0.logprobs.content")
