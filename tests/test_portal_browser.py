@@ -151,9 +151,11 @@ def test_sign_in_request_a_service_and_the_advisor_accepts_it(served: Served, br
     advisor.get_by_role("link", name="Trustworthy-AI sandbox").click()
     assert advisor.url == request_url
     advisor.get_by_role("button", name="Start the discussion").click()
-    advisor.get_by_label("Write a message").fill("Which model and endpoint should we test?")
+    advisor.get_by_label("Write a message").fill("Which model and endpoint should we test? Our spec template is attached.")
+    advisor.get_by_label("Attach a file").set_input_files(
+        files=[{"name": "sandbox-spec.yaml", "mimeType": "text/yaml", "buffer": b"suites: [bias]\nlanguages: [fr, lb]\n"}])
     advisor.get_by_role("button", name="Send").click()
-    expect(advisor.locator("#messages").get_by_text("Which model and endpoint should we test?")).to_be_visible()
+    expect(advisor.locator("#messages").get_by_role("link", name="sandbox-spec.yaml")).to_be_visible()
     advisor.get_by_role("button", name="Accept").click()
     expect(advisor.get_by_text("The request is now accepted.")).to_be_visible()
     shot(advisor, "09-request-accepted")
@@ -164,6 +166,10 @@ def test_sign_in_request_a_service_and_the_advisor_accepts_it(served: Served, br
     shot(owner, "10-notifications")
     owner.goto(request_url)
     expect(owner.get_by_text("Which model and endpoint should we test?")).to_be_visible()
+    with owner.expect_download() as download:
+        owner.get_by_role("link", name="sandbox-spec.yaml").click()
+    assert Path(download.value.path()).read_bytes() == b"suites: [bias]\nlanguages: [fr, lb]\n"
+    shot(owner, "10b-request-with-file")
 
     admin.goto(f"{base}/admin/audit")
     expect(admin.get_by_role("cell", name="request.status").first).to_be_visible()
