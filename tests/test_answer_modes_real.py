@@ -1,12 +1,20 @@
 """Answer modes on the real embedded model: constrained generation gives only allowed
-answers, likelihood scores agree with greedy generation and find a known preference, and
-`laif assess --answer-mode free,constrained` runs both as sibling runs."""
+answers, likelihood scores agree with greedy generation and find a known preference,
+`laif assess --answer-mode free,constrained` runs both as sibling runs, and a constrained run
+killed midway keeps its answers and resumes."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,3 +128,62 @@ def test_an_unfinished_constrained_run_resumes_and_a_free_run_does_not_take_it(
     # The closed question was answered under the grammar; the open ones were asked free, from the cache.
     assert resumed.asked + resumed.from_cache == started.run.total_prompts
     assert resumed.from_cache >= 1
+
+
+def _answered(db: Path) -> int:
+    try:
+        con = sqlite3.connect(db, timeout=5)
+        try:
+            return int(con.execute("select count(*) from exchanges where response is not null").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_constrained_run_killed_midway_keeps_its_answers_and_resumes(tmp_path: Path) -> None:
+    args = ["assess", "--suite", "bias", "--limit", "1", "-l", "en", "--answer-mode", "constrained",
+            "--max-tokens", "8", "--quiet", "--out", str(tmp_path / "out")]
+    proc = subprocess.Popen([sys.executable, "-m", "laif", *args], env={**os.environ, "LAIF_HOME": str(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 600
+    while _answered(tmp_path / "laif.db") < 5 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    kept = _answered(tmp_path / "laif.db")
+    assert kept >= 5 and not (tmp_path / "out" / "results.json").exists()
+
+    resumed = run_laif(*args, env={"LAIF_HOME": str(tmp_path)}, timeout=1200)
+    assert resumed.returncode == 0, resumed.stderr
+    m = re.search(r"resumed run (\w+): (\d+) prompts — (\d+) asked, (\d+) from cache, (\d+) already answered",
+                  resumed.stderr)
+    assert m, resumed.stderr
+    total, asked, cached, already = map(int, m.groups()[1:])
+    assert already >= kept and asked + cached + already == total
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert results["run_id"] == m.group(1) and results["status"] == "complete"
+    assert results["scores"]["answer_mode"] == "constrained"
+    assert len({e["prompt_id"] for e in results["exchanges"]}) == len(results["exchanges"]) == total
+    # Answers kept from before the kill and answers after it were all generated under the grammar.
+    compliance = results["scores"]["format_compliance"]["en"]
+    assert compliance["read"] == compliance["answers"] > 0
+
+
+def test_a_sandbox_spec_runs_a_suite_in_two_modes_and_gates_one(tmp_path: Path) -> None:
+    from laif.configurator.spec import SandboxSpec
+    from laif.services.assessment import run_spec
+
+    spec = SandboxSpec.model_validate({
+        "version": 1, "name": "modes", "system": {"model": "embedded"}, "suites": ["factual"], "languages": ["lb"],
+        "limit": 1, "max_tokens": 8, "answer_mode": {"factual": ["free", "constrained"]},
+        "thresholds": {"factual@constrained.format_compliance.lb.share": {"min": 1.0}},
+    })
+    out = tmp_path / "out"
+    done = run_spec(spec, out_dir=out, db=f"sqlite:///{tmp_path / 'runs.db'}")
+    assert [(r.suite, r.answer_mode) for r in done.runs] == [("factual", "free"), ("factual", "constrained")]
+    assert [(g["threshold"], g["met"]) for g in done.gates] == [("factual@constrained.format_compliance.lb.share", True)]
+    written = json.loads(done.gates_path.read_text(encoding="utf-8"))
+    assert set(written["runs"]) == {"factual", "factual@constrained"}
+    assert (out / "free" / "results.json").is_file() and (out / "constrained" / "results.json").is_file()
