@@ -65,6 +65,13 @@ def _strip(data: Any) -> Any:
     return data
 
 
+def _in_order(doc: Any) -> Any:
+    """A run's results with its exchanges by prompt (they are kept as answered; shards answer in any order)."""
+    if isinstance(doc, dict) and isinstance(doc.get("exchanges"), list):
+        return doc | {"exchanges": sorted(doc["exchanges"], key=lambda e: e["prompt_id"])}
+    return doc
+
+
 def _text(raw: bytes, run_id: str) -> str:
     return UUID.sub("<uuid>", STAMP.sub("<time>", raw.decode("utf-8").replace(run_id, "<run>")))
 
@@ -74,12 +81,12 @@ def _record(out: Path, db: str) -> dict[str, Any]:
     run_id = json.loads((out / "gates.json").read_text(encoding="utf-8"))["runs"]["factual"]
     store = Store(db)
     run = store.require_run(run_id)
-    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    results["exchanges"] = sorted(results["exchanges"], key=lambda e: e["prompt_id"])  # shards answer in any order
+    results = _in_order(json.loads((out / "results.json").read_text(encoding="utf-8")))
     with zipfile.ZipFile(out / "bundle.zip") as zf:
         bundle = {name.replace(run_id, "<run>"): _text(zf.read(name), run_id) for name in zf.namelist()
                   if name not in ("manifest.json", "manifest.sig", "signer.pub")}
-        bundle = {name: _strip(json.loads(text)) if name.endswith(".json") else text for name, text in bundle.items()}
+        bundle = {name: _strip(_in_order(json.loads(text))) if name.endswith(".json") else text
+                  for name, text in bundle.items()}
         manifest = json.loads(zf.read("manifest.json"))
     gates = json.loads((out / "gates.json").read_text(encoding="utf-8"))
     return {
