@@ -106,12 +106,18 @@ def test_a_likelihood_run_through_the_server_reports_graded_bias(llama_server: s
 
 
 def test_a_server_without_logprobs_is_refused_likelihood_before_the_run(model_path: Path, tmp_path: Path) -> None:
+    async def check(base: str, mode: str) -> str | None:
+        model = OpenAIModel(base, "smollm2")
+        try:
+            await prepare_answer_mode(model, mode)
+            return model.constraint
+        finally:
+            await model.aclose()
+
     with llama_server_process(model_path, tmp_path / "server.log", "--logits_all", "false") as base:
-        constrained = asyncio.run(_prepared(base, "constrained"))
-        assert constrained.constraint == "grammar"
-        asyncio.run(constrained.aclose())
+        assert asyncio.run(check(base, "constrained")) == "grammar"
         with pytest.raises(BadInput, match="gives no log-probabilities"):
-            asyncio.run(_prepared(base, "likelihood"))
+            asyncio.run(check(base, "likelihood"))
         result = run_laif("assess", "--model", f"openai:{base}#smollm2", "--suite", "bias", "-l", "en", "--limit",
                           "1", "--answer-mode", "likelihood", "--quiet", "--out", str(tmp_path / "out"),
                           env={"LAIF_HOME": str(tmp_path / "home")})
