@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from laif.cli._common import out
-from laif.suites import available_suites, load_suite
+from laif.services.leaderboard import describe_suites
 
 suites_app = typer.Typer(help="Installed assessment suites.", no_args_is_help=True)
 
@@ -16,7 +16,7 @@ suites_app = typer.Typer(help="Installed assessment suites.", no_args_is_help=Tr
 @suites_app.command("list")
 def list_suites(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
     """List each suite with its categories, languages and prompt counts."""
-    described = [load_suite(name).describe() for name in available_suites()]
+    described = describe_suites()
     if as_json:
         typer.echo(json.dumps(described, ensure_ascii=False, indent=2))
         return

@@ -1,0 +1,62 @@
+"""The leaderboard: one row per model (its latest complete run of a suite), as the command line
+prints it and the portal shows it; and the installed suites described."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from laif.core.suite import Metric, declared_metrics
+from laif.errors import BadInput
+from laif.reports import leaderboard_rows, overview_rows, render_leaderboard
+from laif.reports.suites import leaderboard_columns
+from laif.runner.answer_modes import ANSWER_MODES
+from laif.store import Store
+from laif.suites import available_suites, load_suite
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    suite: str  # a suite's name, or "all" for the overview across suites
+    title: str
+    categories: list[str]
+    rows: list[dict[str, Any]]
+    metrics: list[Metric] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form `laif leaderboard --format json` prints."""
+        board: dict[str, Any] = {"suite": self.suite, "categories": self.categories, "rows": self.rows}
+        if self.metrics:
+            board["metrics"] = [{"path": m.path, "title": m.title, "direction": m.direction, "unit": m.unit}
+                                for m in self.metrics]
+        return board
+
+    def html(self) -> str:
+        return render_leaderboard(self.rows, self.categories, self.suite, self.metrics)
+
+
+def leaderboard(suite: str = "bias", answer_mode: str = "free", db: str | None = None) -> Leaderboard:
+    """The leaderboard of `suite` (or "all": the mean score per suite) for runs in `answer_mode`
+    (free, constrained, likelihood, or "all": a row per model and mode, one suite only)."""
+    if answer_mode not in (*ANSWER_MODES, "all") or (answer_mode == "all" and suite == "all"):
+        raise BadInput(f"--answer-mode {answer_mode}: choose from {', '.join(ANSWER_MODES)}"
+                       + (" or all" if suite != "all" else " (all needs one suite, not the overview)"))
+    metrics: list[Metric] = []
+    if suite == "all":
+        categories, rows = overview_rows(Store(db), answer_mode)
+        title = "Overview across suites (mean score of each model's latest run)"
+    else:
+        loaded = load_suite(suite)
+        categories, metrics = list(loaded.categories), leaderboard_columns(declared_metrics(loaded))
+        rows = leaderboard_rows(Store(db), suite, metrics, answer_mode)
+        title = f"Leaderboard: {suite}"
+    if answer_mode == "all":
+        rows = [r | {"model": f"{r['model']} ({r['answer_mode']})"} for r in rows]
+    if answer_mode != "free":
+        title += f" ({answer_mode} answers)" if answer_mode != "all" else " (every answer mode)"
+    return Leaderboard(suite, title, categories, rows, metrics)
+
+
+def describe_suites() -> list[dict[str, Any]]:
+    """Each installed suite with its categories, languages and prompt counts."""
+    return [load_suite(name).describe() for name in available_suites()]
