@@ -78,9 +78,9 @@ sysdeps:
 	fi
 
 # The main job: the bias suite on the embedded model, a subset of 2 templates per
-# category in all four languages (236 prompts, a few minutes on 2 CPU cores).
+# category in all four languages (236 prompts), asked free and constrained (a few minutes on 2 CPU cores).
 run: setup
-	$(BIN)/laif assess --model embedded --suite bias --languages en,fr,de,lb --limit 2 --out laif-out
+	$(BIN)/laif assess --model embedded --suite bias --languages en,fr,de,lb --limit 2 --answer-mode free,constrained --out laif-out
 	$(BIN)/laif leaderboard --format html --out laif-out/leaderboard.html
 
 lint: setup
