@@ -61,11 +61,8 @@ def _emit(progress: Progress | None, event: ProgressEvent) -> None:
 @asynccontextmanager
 async def opened(model: str, options: EndpointOptions | None = None) -> AsyncIterator[ModelAdapter]:
     """The adapter a model string names, closed when the block ends, whatever happens in it."""
-    adapter = open_model(model, options)
-    try:
+    async with open_model(model, options) as adapter:
         yield adapter
-    finally:
-        await adapter.aclose()
 
 
 # --- one suite ---------------------------------------------------------------------------------------
