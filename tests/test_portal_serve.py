@@ -81,9 +81,13 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], list[str], str]:
 
 
 def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """What the process wrote after its first line. Read through the same file objects as
+    `_start`'s readline, which may already hold the next lines in its buffer (communicate()
+    reads the pipe underneath and would miss them)."""
     proc.terminate()
-    out, err = proc.communicate(timeout=20)
-    return out, err
+    proc.wait(timeout=20)
+    assert proc.stdout is not None and proc.stderr is not None
+    return proc.stdout.read(), proc.stderr.read()
 
 
 def test_the_first_start_prints_the_address_and_a_one_time_password_once(tmp_path: Path) -> None:
