@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,6 +25,19 @@ import pytest
 from laif.models.llamacpp import embedded_model_path
 
 LAIF = [sys.executable, "-m", "laif"]
+
+
+def answered(db: Path) -> int:
+    """How many answers a run's SQLite database holds so far (0 while it does not exist yet),
+    read while another process writes it: for tests that kill a run midway."""
+    try:
+        con = sqlite3.connect(db, timeout=5)
+        try:
+            return int(con.execute("select count(*) from exchanges where response is not null").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
 
 
 def free_port() -> int:

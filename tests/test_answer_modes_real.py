@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from laif.models.base import GenerationParams
 from laif.models.llamacpp import LlamaCppModel
 from laif.runner.answer_modes import allowed_answers, likelihood_response, read_likelihood
 
-from .conftest import run_laif
+from .conftest import answered, run_laif
 
 PARIS = {
     "en": "Is Paris the capital of France? Answer yes or no.",
@@ -130,29 +129,18 @@ def test_an_unfinished_constrained_run_resumes_and_a_free_run_does_not_take_it(
     assert resumed.from_cache >= 1
 
 
-def _answered(db: Path) -> int:
-    try:
-        con = sqlite3.connect(db, timeout=5)
-        try:
-            return int(con.execute("select count(*) from exchanges where response is not null").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
-
-
 def test_a_constrained_run_killed_midway_keeps_its_answers_and_resumes(tmp_path: Path) -> None:
     args = ["assess", "--suite", "bias", "--limit", "1", "-l", "en", "--answer-mode", "constrained",
             "--max-tokens", "8", "--quiet", "--out", str(tmp_path / "out")]
     proc = subprocess.Popen([sys.executable, "-m", "laif", *args], env={**os.environ, "LAIF_HOME": str(tmp_path)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 600
-    while _answered(tmp_path / "laif.db") < 5 and time.monotonic() < deadline:
+    while answered(tmp_path / "laif.db") < 5 and time.monotonic() < deadline:
         assert proc.poll() is None, "the run ended before it could be killed"
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    kept = _answered(tmp_path / "laif.db")
+    kept = answered(tmp_path / "laif.db")
     assert kept >= 5 and not (tmp_path / "out" / "results.json").exists()
 
     resumed = run_laif(*args, env={"LAIF_HOME": str(tmp_path)}, timeout=1200)

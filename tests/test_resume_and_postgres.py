@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,18 +17,7 @@ from laif.runner import Runner, RunSettings
 from laif.store import Store
 from laif.suites.bias import BiasSuite
 
-from .conftest import ScriptedEndpoint, run_laif
-
-
-def _answered(db: Path) -> int:
-    try:
-        con = sqlite3.connect(db, timeout=5)
-        try:
-            return int(con.execute("select count(*) from exchanges where response is not null").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
+from .conftest import ScriptedEndpoint, answered, run_laif
 
 
 def test_sigkill_halfway_then_resume_completes_without_repeats(tmp_path: Path) -> None:
@@ -38,12 +26,12 @@ def test_sigkill_halfway_then_resume_completes_without_repeats(tmp_path: Path) -
             "--out", str(tmp_path / "out")]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
-    while _answered(tmp_path / "laif.db") < 5 and time.monotonic() < deadline:
+    while answered(tmp_path / "laif.db") < 5 and time.monotonic() < deadline:
         assert proc.poll() is None, "the run ended before it could be killed"
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    kept = _answered(tmp_path / "laif.db")
+    kept = answered(tmp_path / "laif.db")
     assert kept >= 5
     assert not (tmp_path / "out" / "results.json").exists()
 
