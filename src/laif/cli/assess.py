@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -81,20 +80,6 @@ def suite_printer(bar: TerminalProgress, show: bool = True) -> assessment.OnSuit
         err.print(f"report: {done.report_path}   results: {done.results_path}")
 
     return printed
-
-
-def run_suites(
-    model: str, names: list[str], settings: RunSettings, endpoint: EndpointOptions, db: str | None, out_dir: Path,
-    quiet: bool = False, show: bool = True, judge_model: str | None = None,
-    judge_endpoint: EndpointOptions | None = None,
-) -> list[dict[str, Any]]:
-    """Run each suite against `model` through the service layer, printing as `laif assess` does, and
-    return its leaderboard row with the run's summary under "scores" (used by `laif monitor canary`)."""
-    with TerminalProgress(err, bar=not quiet) as bar:
-        runs = assessment.run_suites(model, names, settings, endpoint, db, out_dir, progress=bar,
-                                     on_suite=suite_printer(bar, show), judge_model=judge_model,
-                                     judge_options=judge_endpoint)
-    return [r.leaderboard_row() | {"scores": r.run.summary, "run_id": r.run.id} for r in runs]
 
 
 def assess(
