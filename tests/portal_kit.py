@@ -27,6 +27,8 @@ PEOPLE = {
     "owner@acme.lu": ("Acme", Role.sme_owner),
     "member@acme.lu": ("Acme", Role.sme_member),
     "owner@beta.lu": ("Beta", Role.sme_owner),
+    "operator@factory.lu": (FACTORY_ORGANISATION, Role.sandbox_operator),
+    "holder@stats.lu": ("Statec Data", Role.data_holder),
 }
 
 
@@ -40,7 +42,7 @@ def seed_people(portal: Portal) -> dict[str, int]:
     """The people of PEOPLE with the password PASSWORD; returns organisation ids by name."""
     with portal.session() as s:
         orgs = {o.name: o for o in s.query(Organisation)}
-        for name, kind in (("Acme", "sme"), ("Beta", "sme")):
+        for name, kind in (("Acme", "sme"), ("Beta", "sme"), ("Statec Data", "data_holder")):
             if name not in orgs:
                 orgs[name] = Organisation(name=name, kind=kind)
                 s.add(orgs[name])

@@ -12,8 +12,9 @@ from sqlalchemy import create_engine, inspect
 
 from laif.portal import migrate
 from laif.portal.core import Portal
+from laif.portal.schema import metadata
 from laif.portal.settings import PortalSettings
-from laif.portal.tables import VERSION_TABLE, PortalBase
+from laif.portal.tables import VERSION_TABLE
 from laif.store import Store
 
 from .portal_kit import SECRET, Seeded, make_portal, seed_people
@@ -24,10 +25,10 @@ def _differences(url: str) -> list[object]:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE, "compare_type": True})
-            diff = compare_metadata(context, PortalBase.metadata)
+            diff = compare_metadata(context, metadata)
         # Tables of laif's other stores share the database; only the portal's are compared
         # (their indexes show up as "remove_index" once those stores have made them).
-        ours = set(PortalBase.metadata.tables)
+        ours = set(metadata.tables)
         return [d for d in diff if not (isinstance(d, tuple) and (
             d[0] == "remove_table" or (d[0] == "remove_index" and d[1].table.name not in ours)))]
     finally:
@@ -77,7 +78,7 @@ def test_a_request_round_trip_works_on_postgresql(pg_url: str) -> None:
         assert beta.get(path).status_code == 404
     finally:
         with portal.engine.begin() as connection:
-            PortalBase.metadata.drop_all(connection)
+            metadata.drop_all(connection)
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {VERSION_TABLE}")
         portal.close()
 

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from laif.portal import pages
+from laif.portal import admin_pages, aiact_pages, datasets_pages, i18n, pages, readiness_pages, sandbox_pages
 from laif.portal.api import api_router
 from laif.portal.core import Portal
 from laif.portal.oidc import OidcLogin
@@ -27,6 +27,11 @@ from laif.portal.settings import PortalSettings
 from laif.portal.web import CsrfMiddleware, SessionMiddleware
 
 HERE = Path(__file__).parent
+
+#: Every router of the app, pages and API (the isolation test walks the routes of each).
+ROUTERS = (pages.router, api_router, readiness_pages.router, readiness_pages.api, sandbox_pages.router,
+           sandbox_pages.api, aiact_pages.router, aiact_pages.api, datasets_pages.router, datasets_pages.api,
+           admin_pages.router, admin_pages.api)
 
 #: Sent with every response: no scripts or styles from elsewhere, no framing, no sniffing.
 SECURITY_HEADERS = [
@@ -46,10 +51,11 @@ def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAP
     app.state.portal = portal
     app.state.templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined)
+    i18n.install(app.state.templates)
     app.state.oidc = OidcLogin(settings.oidc) if settings.oidc else None
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(pages.router)
-    app.include_router(api_router)
+    for router in ROUTERS:
+        app.include_router(router)
     if app.state.oidc is not None:
         app.include_router(app.state.oidc.router)
     _handlers(app)

@@ -80,6 +80,19 @@ class PortalSettings:
     session_hours: int = 12
     max_upload_bytes: int = 10 * 1024 * 1024
     oidc: OidcSettings | None = None
+    #: Where the portal keeps files: run stores and reports, uploads, bundles (default
+    #: `$LAIF_HOME/portal`). Each organisation's files are under `orgs/<id>/`.
+    data_dir: Path | None = None
+    #: The base URI of the datasets' DCAT-AP identifiers (a dataset's URI is `<base>dataset/<id>`).
+    dcat_base: str | None = None
+    #: Start one job worker in the portal's process (`laif serve --workers 0` turns it off).
+    workers: int = 1
+
+    def files(self) -> Path:
+        """The portal's file folder, made on first use."""
+        path = self.data_dir or laif_home() / "portal"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
 
 def session_secret() -> str:

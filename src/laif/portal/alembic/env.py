@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from alembic import context
 
-from laif.portal.tables import VERSION_TABLE, PortalBase
+from laif.portal.schema import metadata
+from laif.portal.tables import VERSION_TABLE
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=PortalBase.metadata,
+    target_metadata=metadata,
     version_table=VERSION_TABLE,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,

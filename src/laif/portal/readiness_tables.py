@@ -1,0 +1,4 @@
+"""The portal's tables for the readiness area (on `laif.portal.tables.PortalBase`; made by the
+Alembic migration of that area, never by `create_all`)."""
+
+from __future__ import annotations
