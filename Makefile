@@ -82,6 +82,7 @@ sysdeps:
 run: setup
 	$(BIN)/laif assess --model embedded --suite bias --languages en,fr,de,lb --limit 2 --answer-mode free,constrained --out laif-out
 	$(BIN)/laif leaderboard --format html --out laif-out/leaderboard.html
+	$(BIN)/laif serve --demo
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -34,6 +34,8 @@ def serve(
         None, "--oidc-mapping", help="YAML file mapping the provider's group claim to organisations and roles."),
     secure_cookies: bool = typer.Option(False, "--secure-cookies", help="Send the session cookie over HTTPS only."),
     max_upload_mb: int = typer.Option(10, "--max-upload-mb", min=1, max=1024, help="Largest request body accepted."),
+    demo: bool = typer.Option(False, "--demo", help="Seed the demo first (an SME with the runs of `make run`, a "
+                                                    "qualification, two datasets) and print its one-time passwords."),
 ) -> None:
     """Serve the web portal. The database is migrated to the newest schema first; when no admin
     exists, the address and a one-time password for the account `admin` are printed here, once.
@@ -72,6 +74,11 @@ def serve(
         # Printed here once, to the person who started the portal; stored only as a hash.
         typer.echo(f"first admin: sign in at {address}login as '{FIRST_ADMIN}' with the one-time password {password}")
         typer.echo("(you will be asked to choose your own password)")
+    if demo:
+        from laif.portal.demo import announce
+
+        for line in announce(settings, portal, db or default_url(), address):
+            typer.echo(line)
     err.print("press Ctrl-C to stop")
     # No access log: invitation links carry their token in the path.
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")

@@ -1,0 +1,159 @@
+"""The demo `make run` ends in (`laif serve --demo`): a real assessment of the embedded model stored
+as `make run` stores it, then seeded into the portal twice (nothing made twice), seen by the demo
+SME's owner in the pages, and `laif serve --demo` printing the address and one-time passwords.
+
+Loads the model: run under the heavy lock."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from laif.portal.demo import DEMO_HOLDER, DEMO_ORGANISATION, DEMO_OWNER, run_db, runs_of, seed
+from laif.portal.tables import Account, Organisation
+from laif.store.db import Store
+
+from .conftest import free_port, run_laif
+from .portal_kit import make_portal
+
+
+@dataclass
+class MadeRun:
+    """A folder like the one `make run` leaves: `laif-out` with results.json, and LAIF_HOME with the store."""
+
+    root: Path
+    home: Path
+    run_ids: list[str]
+
+    @property
+    def out(self) -> Path:
+        return self.root / "laif-out"
+
+    @property
+    def store_url(self) -> str:
+        return f"sqlite:///{self.home / 'laif.db'}"
+
+
+@pytest.fixture(scope="module")
+def made_run(tmp_path_factory: pytest.TempPathFactory) -> MadeRun:
+    root = tmp_path_factory.mktemp("make-run")
+    home = root / "home"
+    result = run_laif("assess", "--model", "embedded", "--suite", "bias", "--languages", "en", "--limit", "1",
+                      "--out", str(root / "laif-out"), env={"LAIF_HOME": str(home), "LAIF_DB_URL": ""})
+    assert result.returncode == 0, result.stderr
+    ids = runs_of(root / "laif-out")
+    assert ids and len(ids) == 1
+    return MadeRun(root, home, ids)
+
+
+def test_seeding_twice_makes_nothing_twice(made_run: MadeRun, tmp_path: Path) -> None:
+    portal, _ = make_portal(f"sqlite:///{tmp_path / 'portal.db'}")
+    settings = portal.settings.__class__(**{**portal.settings.__dict__, "data_dir": tmp_path / "files"})
+    first = seed(settings, made_run.store_url, out=made_run.out, portal=portal)
+    assert first.runs == first.imported == made_run.run_ids
+    assert set(first.passwords) == {DEMO_OWNER, DEMO_HOLDER}
+    second = seed(settings, made_run.store_url, out=made_run.out, portal=portal)
+    assert second.passwords == {} and second.imported == [] and second.runs == made_run.run_ids
+    assert (second.organisation_id, second.owner_account_id) == (first.organisation_id, first.owner_account_id)
+    with portal.session() as s:
+        assert s.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == DEMO_ORGANISATION)) == 1
+        owner = s.scalars(select(Account).where(Account.email == DEMO_OWNER)).one()
+        assert owner.must_change_password and owner.password_hash and first.passwords[DEMO_OWNER] not in owner.password_hash
+    # The SME's own store holds the run with every answer and verdict of the source.
+    source, own = Store(made_run.store_url), Store(run_db(settings, first.organisation_id))
+    run_id = made_run.run_ids[0]
+    assert own.require_run(run_id).summary == source.require_run(run_id).summary
+    assert [e.response for e in own.exchanges(run_id)] == [e.response for e in source.exchanges(run_id)]
+    assert [v.verdict for v in own.verdicts(run_id)] == [v.verdict for v in source.verdicts(run_id)]
+    source.engine.dispose()
+    own.engine.dispose()
+    portal.close()
+
+
+def test_runs_of_an_out_folder_skips_what_is_not_a_results_file(tmp_path: Path) -> None:
+    assert runs_of(tmp_path / "missing") is None
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "results.json").write_text("{not json")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "results.json").write_text('{"run_id": "abc123"}')
+    (tmp_path / "results.json").write_text("[1, 2]")
+    assert runs_of(tmp_path) == ["abc123"]
+
+
+def test_a_run_the_store_does_not_hold_is_not_imported(made_run: MadeRun, tmp_path: Path) -> None:
+    out = tmp_path / "laif-out"
+    out.mkdir()
+    (out / "results.json").write_text('{"run_id": "notstored0000"}')
+    portal, _ = make_portal(f"sqlite:///{tmp_path / 'portal.db'}")
+    settings = portal.settings.__class__(**{**portal.settings.__dict__, "data_dir": tmp_path / "files"})
+    demo = seed(settings, made_run.store_url, out=out, portal=portal)
+    assert demo.runs == [] and demo.imported == []
+    portal.close()
+
+
+def _start(made_run: MadeRun) -> tuple[subprocess.Popen[str], str]:
+    """`laif serve --demo` from the folder holding laif-out, as `make run` starts it from the
+    project's root; returns once it answers."""
+    port = free_port()
+    env = {**os.environ, "LAIF_HOME": str(made_run.home)}
+    env.pop("LAIF_DB_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "laif", "serve", "--demo", "--port", str(port)],
+                            cwd=made_run.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    return proc, base
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    """What the process printed (stdout), once stopped; no traceback on stderr."""
+    proc.terminate()
+    proc.wait(timeout=30)
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = proc.stdout.read(), proc.stderr.read()
+    assert "Traceback" not in err, err
+    return out
+
+
+def test_laif_serve_demo_prints_the_address_and_one_time_passwords(made_run: MadeRun) -> None:
+    proc, base = _start(made_run)
+    try:
+        client = httpx.Client(base_url=base, timeout=30)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    finally:
+        printed = _stop(proc)
+    assert printed.startswith(f"laif portal on {base}/\n")
+    assert re.search(r"as 'admin' with the one-time password \S+", printed)
+    assert f"demo: '{DEMO_ORGANISATION}' has 1 run(s) of `make run` in its sandbox" in printed
+    owner = re.search(rf"login as '{re.escape(DEMO_OWNER)}' with the one-time password (\S+)", printed)
+    holder = re.search(rf"login as '{re.escape(DEMO_HOLDER)}' with the one-time password (\S+)", printed)
+    assert owner and holder and owner.group(1) != holder.group(1)
+    assert token
+    # A second start finds the demo made: no password is printed again; the printed one signs in
+    # and must be changed first.
+    proc, base = _start(made_run)
+    try:
+        client = httpx.Client(base_url=base, timeout=30, follow_redirects=False)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token
+        signed = client.post("/login", data={"email": DEMO_OWNER, "password": owner.group(1), "next": "/",
+                                             "csrf_token": token.group(1)})
+        assert signed.status_code == 303 and signed.headers["location"] == "/password"
+    finally:
+        again = _stop(proc)
+    assert "one-time password" not in again
+    assert f"demo: '{DEMO_ORGANISATION}' has 1 run(s)" in again
