@@ -36,6 +36,9 @@ def serve(
     max_upload_mb: int = typer.Option(10, "--max-upload-mb", min=1, max=1024, help="Largest request body accepted."),
     demo: bool = typer.Option(False, "--demo", help="Seed the demo first (an SME with the runs of `make run`, a "
                                                     "qualification, two datasets) and print its one-time passwords."),
+    monitor_spec: Path | None = typer.Option(
+        None, "--monitor-spec", help="Monitoring spec: receive OTLP/HTTP GenAI spans into its stream at /otlp/v1/traces "
+                                     "(a staff member's personal access token needed)."),
 ) -> None:
     """Serve the web portal. The database is migrated to the newest schema first; when no admin
     exists, the address and a one-time password for the account `admin` are printed here, once.
@@ -57,7 +60,7 @@ def serve(
                             mapping=RoleMapping.load(oidc_mapping))
     _check_port(host, port)
     settings = PortalSettings(db_url=db or default_url(), secret_key=session_secret(), cookie_secure=secure_cookies,
-                              max_upload_bytes=max_upload_mb * 1024 * 1024, oidc=oidc)
+                              max_upload_bytes=max_upload_mb * 1024 * 1024, oidc=oidc, monitor_spec=monitor_spec)
 
     import uvicorn
 

@@ -54,6 +54,10 @@ def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAP
     i18n.install(app.state.templates)
     app.state.oidc = OidcLogin(settings.oidc) if settings.oidc else None
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    if settings.monitor_spec is not None:
+        from laif.portal import otlp  # the monitoring stack loads only where it is used
+
+        app.mount(otlp.MOUNT, otlp.receiver_app(portal, settings.monitor_spec))
     for router in ROUTERS:
         app.include_router(router)
     if app.state.oidc is not None:

@@ -87,6 +87,8 @@ class PortalSettings:
     dcat_base: str | None = None
     #: Start one job worker in the portal's process (`laif serve --workers 0` turns it off).
     workers: int = 1
+    #: A monitoring spec: the portal then receives OTLP/HTTP GenAI spans into its stream at `/otlp/v1/traces`.
+    monitor_spec: Path | None = None
 
     def files(self) -> Path:
         """The portal's file folder, made on first use."""

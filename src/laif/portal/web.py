@@ -210,7 +210,7 @@ class CsrfMiddleware:
             replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        if not scope["path"].startswith("/api/"):
+        if not scope["path"].startswith(("/api/", "/otlp/")):  # both take a bearer token, never the cookie
             problem = await self._problem(scope, headers, body)
             if problem:
                 await _refuse(scope, receive, send, 403, problem)

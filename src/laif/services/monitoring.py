@@ -17,6 +17,7 @@ of which only the fingerprint is ever returned.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import ThreadingHTTPServer
@@ -35,7 +36,7 @@ from laif.monitor.intake import FORMS, IntakeResult, ingest, zoned_time
 from laif.monitor.metrics import metrics_text
 from laif.monitor.plan import render_plan
 from laif.monitor.receiver import PATH as RECEIVER_PATH
-from laif.monitor.receiver import make_server
+from laif.monitor.receiver import asgi_app, make_server
 from laif.monitor.report import render
 from laif.monitor.spec import EXAMPLE, MonitorSpec, load_monitor_spec
 from laif.monitor.store import AlertRow, CanaryRow, MonitorStore
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CATEGORIES", "FORMS", "RECEIVER_PATH", "REFERENCE", "REPORT_KINDS", "STATUSES", "TOO_FEW", "Bundled",
            "Canary", "Db", "Evaluation", "IncidentReport", "IntakeResult", "Judged", "MonitorSpec", "MonitorStore",
-           "bundle_stream", "canary", "describe_incident", "incident_report", "ingest_file", "judge",
+           "asgi_receiver", "bundle_stream", "canary", "describe_incident", "incident_report", "ingest_file", "judge",
            "list_incidents", "metrics", "open_incident", "open_store", "receiver", "resolve_spec", "status_of",
            "stream_name", "update_incident", "write_example_spec", "write_plan", "write_report", "zoned_time"]
 
@@ -184,6 +185,12 @@ def receiver(spec: MonitorSpec, host: str = "127.0.0.1", port: int = 4318, db: D
         return make_server(_store(db), spec, host, port)
     except OSError as exc:
         raise BadInput(f"--host {host} --port {port}: cannot listen ({exc.strerror})") from None
+
+
+def asgi_receiver(spec: MonitorSpec, db: Db = None) -> Callable[..., Awaitable[None]]:
+    """The OTLP/HTTP receiver as an ASGI application for a web process to mount (the portal mounts it
+    at `/otlp`, behind its bearer tokens): `POST <mount>/v1/traces` takes spans into the stream."""
+    return asgi_app(_store(db), spec)
 
 
 # --- signed bundles ---------------------------------------------------------------------------------
