@@ -100,17 +100,21 @@ class _Builder:
         if scheme in CLASSES:
             g.add((ref, RDF.type, CLASSES[scheme]))
         if str(ref).startswith(vocab.AUTHORITY):
-            title, labels = vocab.SCHEMES[scheme]
-            scheme_ref = URIRef(vocab.AUTHORITY + scheme)
+            labels = vocab.SCHEMES[scheme][1]
             g.add((ref, RDF.type, SKOS.Concept))
             g.add((ref, SKOS.prefLabel, Literal(labels.get(vocab.code(scheme, str(ref)), vocab.code(scheme, str(ref))),
                                                 lang="en")))
-            g.add((ref, SKOS.inScheme, scheme_ref))
-            if scheme not in self._schemes:
-                self._schemes.add(scheme)
-                g.add((scheme_ref, RDF.type, SKOS.ConceptScheme))
-                g.add((scheme_ref, DCTERMS.title, Literal(title, lang="en")))
+            g.add((ref, SKOS.inScheme, self.scheme(scheme)))
         return ref
+
+    def scheme(self, scheme: str) -> URIRef:
+        """An EU authority table as a typed `skos:ConceptScheme` with its title (once per graph)."""
+        scheme_ref = URIRef(vocab.AUTHORITY + scheme)
+        if scheme not in self._schemes:
+            self._schemes.add(scheme)
+            self.g.add((scheme_ref, RDF.type, SKOS.ConceptScheme))
+            self.g.add((scheme_ref, DCTERMS.title, Literal(vocab.SCHEMES[scheme][0], lang="en")))
+        return scheme_ref
 
     def agent(self, name: str) -> URIRef:
         ref = URIRef(f"{self.info.base}publisher/{_slug(name)}")
@@ -136,7 +140,8 @@ def to_graph(datasets: list[tuple[Entry, datetime, datetime]], info: CatalogInfo
     endpoint = URIRef(f"{info.base}api/access-requests")
     g.add((service, DCAT.endpointURL, endpoint))
     g.add((endpoint, RDF.type, RDFS.Resource))  # ranges.ttl asks for the class
-    g.add((catalog, DCAT.themeTaxonomy, URIRef(vocab.AUTHORITY + "data-theme")))
+    # Typed here, not only when a dataset's theme names it: an empty catalogue must conform too.
+    g.add((catalog, DCAT.themeTaxonomy, b.scheme("data-theme")))
     g.add((catalog, DCTERMS.language, b.concept("language", "ENG")))
     g.add((catalog, DCTERMS.spatial, b.concept("country", "LUX")))
     g.add((catalog, DCTERMS.license, b.concept("licence", "CC0")))  # the metadata itself is free to reuse
