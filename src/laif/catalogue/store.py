@@ -199,13 +199,13 @@ class Catalogue:
 
     # --- search -------------------------------------------------------------------------------------
 
-    def search(self, query: str = "", limit: int = 20, **filters: str | None) -> list[Hit]:
-        """Datasets matching every word of `query` (as a prefix) and every filter, best first."""
+    def _matching(self, query: str, filters: dict[str, str | None]) -> tuple[str, list[str], dict[str, Any], str, str]:
+        """FROM, WHERE terms, parameters, score and order of the datasets matching `query` and `filters`."""
         unknown = set(filters) - set(FILTERS)
         if unknown:
             raise BadInput(f"unknown filter {', '.join(sorted(unknown))}; use {', '.join(FILTERS)}")
         tokens = re.findall(r"\w+", fold(query))
-        params: dict[str, Any] = {"limit": limit}
+        params: dict[str, Any] = {}
         where, order, score = [], "d.modified DESC", "0.0"
         source = "catalogue_datasets d"
         if tokens:
@@ -222,6 +222,12 @@ class Catalogue:
         for i, (kind, value) in enumerate((k, v) for k, v in filters.items() if v):
             where.append(f"d.id IN (SELECT dataset_id FROM catalogue_terms WHERE kind = :k{i} AND value = :v{i})")
             params[f"k{i}"], params[f"v{i}"] = kind, fold(value)
+        return source, where, params, score, order
+
+    def search(self, query: str = "", limit: int = 20, **filters: str | None) -> list[Hit]:
+        """Datasets matching every word of `query` (as a prefix) and every filter, best first."""
+        source, where, params, score, order = self._matching(query, filters)
+        params["limit"] = limit
         sql = (f"SELECT d.identifier, d.title, d.publisher, d.access_rights, d.record, {score} AS score "
                f"FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
                + f" ORDER BY {order}, d.identifier LIMIT :limit")
@@ -232,6 +238,27 @@ class Catalogue:
             themes = (record if isinstance(record, dict) else json.loads(record)).get("themes", [])
             hits.append(Hit(identifier, title, publisher, access, themes, float(rank)))
         return hits
+
+    def facets(self, query: str = "", kinds: tuple[str, ...] = FILTERS, **filters: str | None
+               ) -> dict[str, list[tuple[str, str, int]]]:
+        """For each kind of filter, its values among the datasets matching `query` and `filters`:
+        (value as filtered, value as written, number of datasets), most datasets first."""
+        source, where, params, _, _ = self._matching(query, filters)
+        matching = f"SELECT d.id FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
+        names = ", ".join(f":kind{i}" for i in range(len(kinds)))
+        params.update({f"kind{i}": kind for i, kind in enumerate(kinds)})
+        # The publisher as written is the dataset's own column; other kinds are codes, shown as stored.
+        sql = (f"SELECT t.kind, t.value, min(d.publisher), count(*) FROM catalogue_terms t "
+               f"JOIN catalogue_datasets d ON d.id = t.dataset_id WHERE t.kind IN ({names}) "
+               f"AND t.dataset_id IN ({matching}) GROUP BY t.kind, t.value")
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql), params).all()
+        out: dict[str, list[tuple[str, str, int]]] = {kind: [] for kind in kinds}
+        for kind, value, publisher, count in rows:
+            out[kind].append((value, publisher if kind == "publisher" else value, int(count)))
+        for values in out.values():
+            values.sort(key=lambda v: (-v[2], v[0]))
+        return out
 
     # --- access requests ----------------------------------------------------------------------------
 

@@ -22,15 +22,15 @@ from typing import Any
 import httpx
 
 from laif._files import write_atomic
-from laif.catalogue import dcat
+from laif.catalogue import dcat, vocab
 from laif.catalogue.entry import Entry, load_entry, write_draft
 from laif.catalogue.profile import profile as profile_sample
 from laif.catalogue.store import FILTERS, TRANSITIONS, Catalogue, Hit
 from laif.errors import EXIT_GATE, BadInput, LaifError
 
 __all__ = ["ACTIONS", "DEFAULT_BASE", "FILTERS", "DcatExport", "Draft", "Harvested", "Hit", "InvalidCatalogue",
-           "InvalidEntry", "Published", "act", "draft", "export", "export_dcat", "harvest", "publish",
-           "request_access", "requests", "search", "show", "validate"]
+           "InvalidEntry", "Published", "act", "dataset_dcat", "draft", "export", "export_dcat", "facets", "harvest",
+           "publish", "request_access", "requests", "search", "show", "TRANSITIONS", "validate"]
 
 #: Base URI of the catalogue's datasets when none is given.
 DEFAULT_BASE = dcat.DEFAULT_BASE
@@ -133,6 +133,25 @@ def search(query: str = "", *, limit: int = 20, theme: str | None = None, publis
                                 format=format, language=language)
 
 
+def facets(query: str = "", *, theme: str | None = None, publisher: str | None = None, access: str | None = None,
+           format: str | None = None, language: str | None = None,
+           db: str | None = None) -> dict[str, list[tuple[str, str, int]]]:
+    """What `search` would find, counted by theme, access, publisher and language: for each, a list of
+    (value to filter by, label, number of datasets), most datasets first."""
+    found = Catalogue(db).facets(query, kinds=("theme", "access", "publisher", "language"), theme=theme,
+                                 publisher=publisher, access=access, format=format, language=language)
+    return {kind: [(value, _label(kind, label), n) for value, label, n in values] for kind, values in found.items()}
+
+
+def _label(kind: str, value: str) -> str:
+    """A facet value as a reader knows it: a theme's or language's English name, else as stored."""
+    if kind == "theme":
+        return vocab.codes("data-theme").get(value.upper(), value)
+    if kind == "language":
+        return vocab.codes("language").get(vocab.LANGUAGES.get(value, ""), value)
+    return value
+
+
 def show(identifier: str, db: str | None = None) -> dict[str, Any]:
     """An entry as stored: the metadata and the profile of its sample, who holds it, where it came from."""
     row = Catalogue(db).get(identifier)
@@ -149,6 +168,14 @@ def export_dcat(fmt: str = "turtle", base: str = DEFAULT_BASE, db: str | None = 
     if not report["conforms"]:
         raise InvalidCatalogue("the catalogue is not valid DCAT-AP; nothing exported", report)
     return DcatExport(dcat.serialise(graph, fmt), catalogue.count(), report)
+
+
+def dataset_dcat(identifier: str, fmt: str = "turtle", base: str = DEFAULT_BASE, db: str | None = None) -> str:
+    """One dataset as DCAT-AP 3 ("turtle" or "json-ld"), in its catalogue, as `export_dcat` writes it:
+    what a dataset's URI (`<base>dataset/<identifier>`) answers. Checked when it was published."""
+    row = Catalogue(db).get(identifier)
+    entry = (Entry.model_validate(row.record), _stamp(row.issued), _stamp(row.modified))
+    return dcat.serialise(dcat.to_graph([entry], dcat.CatalogInfo(base=base)), fmt)
 
 
 def export(out: Path, base: str = DEFAULT_BASE, db: str | None = None) -> DcatExport:
