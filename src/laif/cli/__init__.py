@@ -37,6 +37,7 @@ from laif.cli import (  # noqa: E402
     secrets,
     serve,
     suites,
+    worker,
 )
 
 app.command("assess")(assess.assess)
@@ -56,6 +57,7 @@ app.add_typer(obligations.obligations_app, name="obligations")
 app.add_typer(monitor.monitor_app, name="monitor")
 app.add_typer(incidents.incidents_app, name="incidents")
 app.command("serve")(serve.serve)  # the portal itself is imported when the command runs
+app.command("worker")(worker.worker)  # runs the portal's queued jobs; imports the portal when it runs
 
 __all__ = ["app", "main"]
 

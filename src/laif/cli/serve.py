@@ -39,6 +39,8 @@ def serve(
     monitor_spec: Path | None = typer.Option(
         None, "--monitor-spec", help="Monitoring spec: receive OTLP/HTTP GenAI spans into its stream at /otlp/v1/traces "
                                      "(a staff member's personal access token needed)."),
+    workers: int = typer.Option(1, "--workers", min=0, max=64, help="Job workers in this process (0: none; then run "
+                                                                   "`laif worker` beside it)."),
 ) -> None:
     """Serve the web portal. The database is migrated to the newest schema first; when no admin
     exists, the address and a one-time password for the account `admin` are printed here, once.
@@ -60,7 +62,8 @@ def serve(
                             mapping=RoleMapping.load(oidc_mapping))
     _check_port(host, port)
     settings = PortalSettings(db_url=db or default_url(), secret_key=session_secret(), cookie_secure=secure_cookies,
-                              max_upload_bytes=max_upload_mb * 1024 * 1024, oidc=oidc, monitor_spec=monitor_spec)
+                              max_upload_bytes=max_upload_mb * 1024 * 1024, oidc=oidc, monitor_spec=monitor_spec,
+                              workers=workers)
 
     import uvicorn
 
@@ -82,6 +85,10 @@ def serve(
 
         for line in announce(settings, portal, db or default_url(), address):
             typer.echo(line)
+    from laif.portal.jobs import start_worker_thread
+
+    for _ in range(settings.workers):  # assessments run here, never in a web request
+        start_worker_thread(settings, portal=portal)
     err.print("press Ctrl-C to stop")
     # No access log: invitation links carry their token in the path.
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
