@@ -107,7 +107,15 @@ $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 	touch $@
 setup-oidc: $(OIDC_PROVIDER)
 
-test: setup sysdeps lint $(COMPOSE_SCHEMA) $(OIDC_PROVIDER)
+# axe-core, injected into the portal's pages by the accessibility tests (npm registry, the
+# version pinned in tests/a11y/package-lock.json).
+AXE_CORE := tests/a11y/node_modules/axe-core/axe.min.js
+$(AXE_CORE): tests/a11y/package.json tests/a11y/package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	cd tests/a11y && npm ci --silent --no-audit --no-fund
+	touch $@
+
+test: setup sysdeps lint $(COMPOSE_SCHEMA) $(OIDC_PROVIDER) $(AXE_CORE)
 	$(BIN)/pytest
 
 bench: setup

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from laif.portal.catalogue import service_catalogue
 from laif.portal.core import Throttled
+from laif.portal.i18n import gettext as _
 from laif.portal.render import (
     address_of,
     optional_caller,
@@ -60,9 +61,10 @@ def login(request: Request, email: Annotated[str, Form()] = "", password: Annota
     except Throttled:
         minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
         return render(request, "login.html", {**context, "error":
-                      f"Too many failed attempts. Wait {minutes} minutes, then try again."}, status=429)
+                      _("Too many failed attempts. Wait {minutes} minutes, then try again.").format(minutes=minutes)},
+                      status=429)
     if result is None:
-        return render(request, "login.html", {**context, "error": "Wrong e-mail or password."}, status=401)
+        return render(request, "login.html", {**context, "error": _("Wrong e-mail or password.")}, status=401)
     session_of(request).sign_in(result.account_id)
     return _see_other("/password" if result.must_change_password else _safe_next(next))
 
@@ -82,12 +84,12 @@ def password_page(request: Request, caller: CallerDep) -> Response:
 def change_password(request: Request, caller: CallerDep, current: Annotated[str, Form()] = "",
                     new: Annotated[str, Form()] = "", repeat: Annotated[str, Form()] = "") -> Response:
     if new != repeat:
-        return render(request, "password.html", {"caller": caller, "error": "The two new passwords differ."}, status=400)
+        return render(request, "password.html", {"caller": caller, "error": _("The two new passwords differ.")}, status=400)
     try:
         portal_of(request).change_password(caller, current, new)
     except Refused as exc:
         return render(request, "password.html", {"caller": caller, "error": f"{str(exc).capitalize()}."}, status=400)
-    session_of(request).flash("Your password is changed.")
+    session_of(request).flash(_("Your password is changed."))
     return _see_other("/")
 
 
@@ -95,7 +97,7 @@ def change_password(request: Request, caller: CallerDep, current: Annotated[str,
 def invitation_page(request: Request, token: str) -> Response:
     found = portal_of(request).invitation(token)
     if found is None:
-        raise NotFound("this invitation link is unknown, used or expired; ask for a new one")
+        raise NotFound(_("this invitation link is unknown, used or expired; ask for a new one"))
     invitation, organisation = found
     return render(request, "invite.html", {"invitation": invitation, "organisation": organisation,
                                            "role": Role(invitation.role), "token": token})
@@ -115,14 +117,14 @@ def accept_invitation(request: Request, token: str, name: Annotated[str, Form()]
                                                "role": Role(found[0].role), "error": f"{str(exc).capitalize()}."},
                       status=400)
     session_of(request).sign_in(account_id, found[0].organisation_id if found else None)
-    session_of(request).flash("Welcome: your account is ready.")
+    session_of(request).flash(_("Welcome: your account is ready."))
     return _see_other("/")
 
 
 @router.post("/organisation")
 def switch_organisation(request: Request, caller: CallerDep, organisation_id: Annotated[int, Form()]) -> Response:
     if organisation_id not in {m[0] for m in caller.memberships}:
-        raise NotFound(f"no organisation {organisation_id}")
+        raise NotFound(_("no organisation {id}").format(id=organisation_id))
     session_of(request).switch(organisation_id)
     return _see_other("/")
 
@@ -137,7 +139,7 @@ def catalogue(request: Request, caller: MaybeCaller) -> Response:
 def service_page(request: Request, service_id: str, caller: MaybeCaller) -> Response:
     service = service_catalogue().get(service_id)
     if service is None:
-        raise NotFound(f"no service {service_id!r} in the catalogue")
+        raise NotFound(_("no service {service!r} in the catalogue").format(service=service_id))
     stage = next(s for s in service_catalogue().stages if s.id == service.stage)
     return render(request, "service.html", {"caller": caller, "service": service, "stage": stage})
 
@@ -149,7 +151,7 @@ def open_request(request: Request, caller: CallerDep, service_id: Annotated[str,
     with portal_of(request).session() as s:
         created = Scoped(s, caller).open_request(service_id, message)
         request_id = created.id
-    session_of(request).flash("Your request is in the advisors' queue. You will be notified here when they answer.")
+    session_of(request).flash(_("Your request is in the advisors' queue. You will be notified here when they answer."))
     return _see_other(f"/requests/{request_id}")
 
 
@@ -202,10 +204,10 @@ def post_message(request: Request, caller: CallerDep, request_id: int, body: Ann
 @router.post("/requests/{request_id}/status")
 def move_request(request: Request, caller: CallerDep, request_id: int, status: Annotated[str, Form()]) -> Response:
     if status not in RequestStatus.__members__:
-        raise Refused(f"unknown state {status!r}")
+        raise Refused(_("unknown state {state!r}").format(state=status))
     with portal_of(request).session() as s:
         Scoped(s, caller).move(request_id, RequestStatus(status))
-    session_of(request).flash(f"The request is now {RequestStatus(status).label}.")
+    session_of(request).flash(_("The request is now {state}.").format(state=_(RequestStatus(status).label)))
     return _see_other(f"/requests/{request_id}")
 
 
@@ -256,7 +258,7 @@ def create_token(request: Request, caller: CallerDep, name: Annotated[str, Form(
 def revoke_token(request: Request, caller: CallerDep, token_id: int) -> Response:
     with portal_of(request).session() as s:
         Scoped(s, caller).revoke_token(token_id)
-    session_of(request).flash("The token is revoked.")
+    session_of(request).flash(_("The token is revoked."))
     return _see_other("/account/tokens")
 
 
@@ -274,7 +276,7 @@ def members_page(request: Request, caller: CallerDep) -> Response:
 def invite(request: Request, caller: CallerDep, email: Annotated[str, Form()] = "",
            organisation_id: Annotated[int | None, Form()] = None, role: Annotated[str, Form()] = "") -> Response:
     if role not in Role.__members__:
-        raise Refused(f"unknown role {role!r}")
+        raise Refused(_("unknown role {role!r}").format(role=role))
     with portal_of(request).session() as s:
         scoped = Scoped(s, caller)
         token = scoped.invite(email, organisation_id or caller.organisation_id, Role(role))
@@ -290,7 +292,7 @@ def create_organisation(request: Request, caller: CallerDep, name: Annotated[str
     with portal_of(request).session() as s:
         org = Scoped(s, caller).create_organisation(name, kind)
         label = org.name
-    session_of(request).flash(f"Organisation {label} made.")
+    session_of(request).flash(_("Organisation {name} made.").format(name=label))
     return _see_other("/members")
 
 
@@ -311,7 +313,7 @@ def _audit_dict(row: AuditEntry) -> dict[str, object]:
 @router.get("/admin/audit.{fmt}")
 def audit_export(request: Request, caller: CallerDep, fmt: str) -> Response:
     if fmt not in ("csv", "jsonl"):
-        raise NotFound(f"no export as {fmt!r}: use audit.csv or audit.jsonl")
+        raise NotFound(_("no export as {format!r}: use audit.csv or audit.jsonl").format(format=fmt))
     with portal_of(request).session() as s:
         rows = [_audit_dict(r) for r in Scoped(s, caller).audit_log(limit=None)]
     headers = {"content-disposition": f'attachment; filename="laif-audit.{fmt}"'}

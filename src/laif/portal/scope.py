@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session, defer
 
 from laif.portal.catalogue import service_catalogue
+from laif.portal.i18n import gettext as _
 from laif.portal.security import new_token, token_hash
 from laif.portal.tables import (
     FACTORY_ROLES,
@@ -141,7 +142,7 @@ class Scoped:
     # --- roles -----------------------------------------------------------------
     def require(self, *roles: Role) -> None:
         if self.caller.role not in roles:
-            raise Forbidden(f"this needs the role {' or '.join(r.label for r in roles)}")
+            raise Forbidden(_("this needs the role {roles}").format(roles=f" {_('or')} ".join(_(r.label) for r in roles)))
 
     def _audit(self, action: str, target: str, **detail: Any) -> None:
         audit(self.s, self.caller, action, target, detail)
@@ -165,7 +166,7 @@ class Scoped:
     def request(self, request_id: int) -> ServiceRequest:
         found = self.s.scalars(select(ServiceRequest).where(ServiceRequest.id == request_id, self._visible())).first()
         if found is None:
-            raise NotFound(f"no request {request_id}")
+            raise NotFound(_("no request {id}").format(id=request_id))
         return found
 
     def messages(self, request: ServiceRequest) -> list[tuple[RequestMessage, str]]:
@@ -179,9 +180,9 @@ class Scoped:
         """Ask for a service of the catalogue; the advisors are notified."""
         service = service_catalogue().get(service_id)
         if service is None:
-            raise NotFound(f"no service {service_id!r} in the catalogue")
+            raise NotFound(_("no service {service!r} in the catalogue").format(service=service_id))
         if self.caller.factory_staff:
-            raise Refused("factory staff answer requests; sign in as a member of the organisation that asks")
+            raise Refused(_("factory staff answer requests; sign in as a member of the organisation that asks"))
         request = ServiceRequest(organisation_id=self.caller.organisation_id, service_id=service.id,
                                  created_by=self.caller.account_id)
         self.s.add(request)
@@ -197,7 +198,7 @@ class Scoped:
         """Write on a request, optionally with one file (`(filename, content)`); the other side is notified."""
         request = self.request(request_id)
         if not body.strip() and attachment is None:
-            raise Refused("a message cannot be empty")
+            raise Refused(_("a message cannot be empty"))
         message = self._add_message(request, body or "")
         if attachment is not None:
             self._attach(request, message, *attachment)
@@ -217,7 +218,8 @@ class Scoped:
         request = self.request(request_id)
         current = RequestStatus(request.status)
         if status not in TRANSITIONS[current]:
-            raise Refused(f"a request that is {current.label} cannot become {status.label}")
+            raise Refused(_("a request that is {current} cannot become {new}").format(
+                current=_(current.label), new=_(status.label)))
         request.status = status.value
         request.updated_at = now()
         if request.advisor_id is None:
@@ -230,7 +232,7 @@ class Scoped:
     def _attach(self, request: ServiceRequest, message: RequestMessage, filename: str, content: bytes) -> None:
         name = safe_filename(filename)
         if not content:
-            raise Refused(f"the file {name!r} is empty")
+            raise Refused(_("the file {name!r} is empty").format(name=name))
         row = RequestAttachment(request_id=request.id, message_id=message.id, filename=name, size=len(content),
                                 sha256=hashlib.sha256(content).hexdigest(), data=content)
         self.s.add(row)
@@ -253,12 +255,12 @@ class Scoped:
         row = self.s.scalars(select(RequestAttachment).where(
             RequestAttachment.id == attachment_id, RequestAttachment.request_id == request.id)).first()
         if row is None:
-            raise NotFound(f"no file {attachment_id} on request {request_id}")
+            raise NotFound(_("no file {file} on request {id}").format(file=attachment_id, id=request_id))
         return row
 
     def _add_message(self, request: ServiceRequest, body: str) -> RequestMessage:
         if len(body) > MAX_MESSAGE:
-            raise Refused(f"a message has at most {MAX_MESSAGE} characters")
+            raise Refused(_("a message has at most {count} characters").format(count=MAX_MESSAGE))
         message = RequestMessage(request_id=request.id, account_id=self.caller.account_id, body=body.strip())
         self.s.add(message)
         self.s.flush()
@@ -304,7 +306,7 @@ class Scoped:
         """A new token for the JSON API in the current organisation; returned once, kept hashed."""
         name = name.strip()[:100]
         if not name:
-            raise Refused("give the token a name, such as the pipeline that will use it")
+            raise Refused(_("give the token a name, such as the pipeline that will use it"))
         token = new_token("laif_pat_")
         row = AccessToken(account_id=self.caller.account_id, organisation_id=self.caller.organisation_id,
                           name=name, token_hash=token_hash(token), prefix=token[:13])
@@ -317,7 +319,7 @@ class Scoped:
         row = self.s.scalars(select(AccessToken).where(
             AccessToken.id == token_id, AccessToken.account_id == self.caller.account_id)).first()
         if row is None:
-            raise NotFound(f"no token {token_id}")
+            raise NotFound(_("no token {id}").format(id=token_id))
         if row.revoked_at is None:
             row.revoked_at = now()
             self._audit("token.revoke", f"token:{row.id}")
@@ -333,11 +335,11 @@ class Scoped:
         self.require(Role.platform_admin)
         name = name.strip()
         if not name or len(name) > 200:
-            raise Refused("an organisation needs a name of 1 to 200 characters")
+            raise Refused(_("an organisation needs a name of 1 to 200 characters"))
         if kind not in ("factory", "sme", "data_holder", "authority"):
-            raise Refused(f"unknown kind of organisation {kind!r}")
+            raise Refused(_("unknown kind of organisation {kind!r}").format(kind=kind))
         if self.s.scalars(select(Organisation).where(Organisation.name == name)).first() is not None:
-            raise Refused(f"an organisation named {name!r} exists already")
+            raise Refused(_("an organisation named {name!r} exists already").format(name=name))
         org = Organisation(name=name, kind=kind)
         self.s.add(org)
         self.s.flush()
@@ -361,11 +363,11 @@ class Scoped:
         self.require(Role.platform_admin, Role.sme_owner)
         email = email.strip().lower()
         if "@" not in email or len(email) > 320:
-            raise Refused("give the e-mail address of the person invited")
+            raise Refused(_("give the e-mail address of the person invited"))
         if not self.caller.admin and (organisation_id != self.caller.organisation_id or role not in OWNER_GRANTS):
-            raise Forbidden("an SME owner invites members and owners of their own organisation only")
+            raise Forbidden(_("an SME owner invites members and owners of their own organisation only"))
         if self.s.get(Organisation, organisation_id) is None:
-            raise NotFound(f"no organisation {organisation_id}")
+            raise NotFound(_("no organisation {id}").format(id=organisation_id))
         token = new_token()
         row = Invitation(token_hash=token_hash(token), email=email, organisation_id=organisation_id, role=role.value,
                          invited_by=self.caller.account_id, expires_at=now() + timedelta(days=valid_days))
