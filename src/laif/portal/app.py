@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from laif.portal import admin_pages, aiact_pages, datasets_pages, i18n, pages, readiness_pages, sandbox_pages
+from laif.portal import admin_pages, aiact_pages, datasets_pages, i18n, i18n_pages, pages, readiness_pages, sandbox_pages
 from laif.portal.api import api_router
 from laif.portal.core import Portal
 from laif.portal.oidc import OidcLogin
@@ -31,7 +31,7 @@ HERE = Path(__file__).parent
 #: Every router of the app, pages and API (the isolation test walks the routes of each).
 ROUTERS = (pages.router, api_router, readiness_pages.router, readiness_pages.api, sandbox_pages.router,
            sandbox_pages.api, aiact_pages.router, aiact_pages.api, datasets_pages.router, datasets_pages.api,
-           admin_pages.router, admin_pages.api)
+           admin_pages.router, admin_pages.api, i18n_pages.router)
 
 #: Sent with every response: no scripts or styles from elsewhere, no framing, no sniffing.
 SECURITY_HEADERS = [
@@ -66,6 +66,7 @@ def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAP
     app.add_middleware(CsrfMiddleware, max_body=settings.max_upload_bytes)
     app.add_middleware(SessionMiddleware, portal=portal)
     app.add_middleware(_SecurityHeaders)
+    app.add_middleware(i18n.LanguageMiddleware)
     return app
 
 
@@ -116,7 +117,7 @@ def _handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         text = str(exc.detail) if exc.detail else "error"
         if exc.status_code == 404 and not _wants_json(request):
-            text = "there is no such page"
+            text = i18n.gettext("there is no such page")
         response = await page_or_json(request, exc.status_code, text)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
