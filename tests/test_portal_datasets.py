@@ -22,6 +22,7 @@ from laif.portal.datasets_pages import negotiate, org_key
 from laif.portal.settings import PortalSettings
 from laif.services import datasets
 
+from .conftest import run_laif
 from .portal_kit import SECRET, Seeded, Visitor, seed_people
 
 BASE = "https://data.factory.lu/catalogue/"
@@ -97,6 +98,14 @@ def test_an_empty_catalogue_exports_as_valid_dcat_ap(tmp_path: Path) -> None:
     assert dcat.validate(graph)["conforms"]
     as_jsonld = datasets.export_dcat("json-ld", BASE, db=f"sqlite:///{tmp_path / 'empty.db'}")
     assert len(Graph().parse(data=as_jsonld.text, format="json-ld")) == len(graph)
+
+
+def test_laif_catalogue_export_writes_an_empty_catalogue(tmp_path: Path) -> None:
+    out = tmp_path / "empty.ttl"
+    r = run_laif("catalogue", "export", "--out", str(out), "--db", f"sqlite:///{tmp_path / 'empty.db'}")
+    assert r.returncode == 0, r.stderr
+    assert "0 datasets, valid DCAT-AP" in r.stdout and "violation" not in r.stderr
+    assert datasets.validate(out)["conforms"]
 
 
 def test_the_portal_serves_the_empty_catalogue(seeded: Seeded) -> None:

@@ -488,7 +488,7 @@ def dataset_page(request: Request, caller: MaybeCaller, identifier: str, format:
     return render(request, "datasets_show.html", {
         "caller": caller, "d": found, "r": found["record"], "holder_name": holder_name, "uri": uri,
         "own": own, "mine": mine, "theme_labels": vocab.codes("data-theme"),
-        "licences": vocab.codes("licence")}, status=200)
+        "licences": vocab.codes("licence"), "language_names": _choices()["languages"]})
 
 
 @router.post("/datasets/{identifier}/requests")
