@@ -244,18 +244,19 @@ class Catalogue:
         """For each kind of filter, its values among the datasets matching `query` and `filters`:
         (value as filtered, value as written, number of datasets), most datasets first."""
         source, where, params, _, _ = self._matching(query, filters)
-        matching = f"SELECT d.id FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
         names = ", ".join(f":kind{i}" for i in range(len(kinds)))
         params.update({f"kind{i}": kind for i, kind in enumerate(kinds)})
-        # The publisher as written is the dataset's own column; other kinds are codes, shown as stored.
-        sql = (f"SELECT t.kind, t.value, min(d.publisher), count(*) FROM catalogue_terms t "
-               f"JOIN catalogue_datasets d ON d.id = t.dataset_id WHERE t.kind IN ({names}) "
-               f"AND t.dataset_id IN ({matching}) GROUP BY t.kind, t.value")
+        sql = f"SELECT t.kind, t.value, count(*) FROM catalogue_terms t WHERE t.kind IN ({names})"
+        if where:  # without a query or filter every dataset counts: no IN over all of them (6x slower)
+            sql += f" AND t.dataset_id IN (SELECT d.id FROM {source} WHERE {' AND '.join(where)})"
         with self.engine.connect() as conn:
-            rows = conn.execute(text(sql), params).all()
+            rows = conn.execute(text(sql + " GROUP BY t.kind, t.value"), params).all()
+            # Terms are folded; a publisher is shown as its datasets write it.
+            written = {fold(p): p for p in conn.execute(text("SELECT DISTINCT publisher FROM catalogue_datasets")
+                                                        ).scalars()} if "publisher" in kinds else {}
         out: dict[str, list[tuple[str, str, int]]] = {kind: [] for kind in kinds}
-        for kind, value, publisher, count in rows:
-            out[kind].append((value, publisher if kind == "publisher" else value, int(count)))
+        for kind, value, count in rows:
+            out[kind].append((value, written.get(value, value) if kind == "publisher" else value, int(count)))
         for values in out.values():
             values.sort(key=lambda v: (-v[2], v[0]))
         return out
