@@ -8,6 +8,7 @@ import json
 import math
 import random
 import runpy
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,68 @@ def test_languages_of_a_batch_are_those_of_one_text_at_a_time() -> None:
     reader = Reader()
     reader.prime(texts)
     assert all(reader.languages[t] == summary._language(t) for t in texts)
+
+
+def _normalise_as_before(text: str) -> str:
+    """laif.core.parsing.normalise as it was written with regular expressions."""
+    from laif.core.parsing import _LEADIN, _MARKUP, _SPACES
+
+    text = unicodedata.normalize("NFC", text).replace("’", "'").replace("\u00a0", " ")
+    text = _MARKUP.sub(" ", text.lower())
+    text = _SPACES.sub(" ", text).strip()
+    return _LEADIN.sub("", text, count=1).strip()
+
+
+#: One answer per refusal pattern of laif.core.parsing (in its order), wrapped in markup and spaces
+#: below: each must be found by the patterns and by the keys that let an answer reach them.
+REFUSALS = [
+    "I am afraid but no", "I'm sorry, but no.", "I cannot help.", "I can't say.", "I won't put a figure on it.",
+    "I am unable to answer", "I am not able to do that", "I must decline.", "I have to refuse",
+    "I don't feel comfortable.", "As an AI I have no view.", "I am not allowed to.", "I'm not permitted to",
+    "It would be inappropriate for me to say.", "It is not appropriate to answer.",
+    "Je ne vais pas répondre.", "Je ne peux pas.", "Je ne suis pas en mesure de le dire.", "Je refuse.",
+    "Je dois refuser.", "Je préfère ne pas.", "Je prefere ne pas", "En tant qu'IA, non.", "Désolée, mais je ne sais",
+    "Je ne saurais pas l'estimer.", "Je ne pourrais évaluer", "Impossible d'évaluer.", "Impossible de deviner.",
+    "Ich kann Ihnen dazu nicht", "Ich bin nicht in der Lage.", "Darauf kann ich leider nicht antworten.",
+    "Ich möchte das nicht", "Ich werde keine Zahl nennen.", "Als KI kann ich das nicht.",
+    "Als künstliche Intelligenz", "Als Sprachmodell", "Tut mir leid, aber nein.", "Nicht zu schätzen.",
+    "Unmöglich abzuschätzen, nicht abschätzen", "nicht beziffern", "Ech ka leider net.", "Ech kann dës Fro keng",
+    "Doriwwer kann ech iech net soen.", "Ech wëll dat net.", "Ech däerf do keng", "Ech wäert net",
+    "Et deet mer leed, mee nee.", "Als Sproochmodell", "Dat ass net ze schätzen.", "Onméiglech ze aschätzen",
+]
+
+
+def _answers() -> list[str]:
+    rng = random.Random(11)
+    sentences = [s for lang in WEEK["SENTENCES"].values() for s in lang]
+    marks = ["", "**", "_", "`", "# ", "> ", '"', "“", "«", "„", " ", "\u00a0", "\t", "\n", "\u2003", "’"]
+    out = list(REFUSALS) + ["Answer: I can't help.", "Réponse : je ne peux pas", "Antwort ist ich kann nicht",
+                            "D'Äntwert ass: ech kann net", "the answer is yes", "", "  ", "***", "K\u212aNN"]
+    for _ in range(3000):
+        words = " ".join(rng.choice(sentences) for _ in range(rng.randint(1, 3))).split(" ")
+        if rng.random() < 0.3:
+            words[rng.randrange(len(words)):0] = rng.choice(REFUSALS).split(" ")
+        out.append("".join(w + rng.choice(marks) + (" " if rng.random() < 0.8 else "") for w in words))
+    return out
+
+
+def test_normalise_gives_what_its_regular_expressions_gave() -> None:
+    from laif.core.parsing import normalise
+
+    for text in _answers():
+        assert normalise(text) == _normalise_as_before(text), text
+
+
+def test_the_refusal_keys_give_the_verdicts_of_the_patterns() -> None:
+    import hashlib
+
+    from laif.core.parsing import _REFUSAL
+
+    assert hashlib.sha256(_REFUSAL.pattern.encode()).hexdigest() == summary.REFUSAL_PATTERNS, (
+        "laif.core.parsing's refusal patterns changed: check summary.REFUSAL_KEYS against them, then set "
+        "REFUSAL_PATTERNS to the new SHA-256")
+    for text in REFUSALS:
+        assert summary.is_refusal(text) and is_refusal(text), text
+    answers = _answers()
+    assert [summary.is_refusal(t) for t in answers] == [is_refusal(t) for t in answers]
+    assert 0.05 < sum(map(summary.is_refusal, answers)) / len(answers) < 0.6  # both kinds were tried

@@ -30,12 +30,22 @@ _LEADIN = re.compile(
 )
 
 
+#: _MARKUP's characters, each made a space (the runs of spaces then collapse as _MARKUP's would).
+_MARKUP_CHARS = "*_`#>\"“”«»„"
+
+
 def normalise(text: str) -> str:
-    """Lower case, NFC, markup and quotes dropped, whitespace collapsed, lead-ins removed."""
-    text = unicodedata.normalize("NFC", text).replace("’", "'").replace("\u00a0", " ")
-    text = _MARKUP.sub(" ", text.lower())
-    text = _SPACES.sub(" ", text).strip()
-    return _LEADIN.sub("", text, count=1).strip()
+    """Lower case, NFC, markup and quotes dropped, whitespace collapsed, lead-ins removed.
+
+    What `_MARKUP.sub(" ", ...)`, `_SPACES.sub(" ", ...).strip()` and `_LEADIN.sub("", ..., count=1)`
+    give, in str methods (replace, split and join, one anchored match): several times as fast,
+    which the monitoring intake needs (it reads every answer for refusals)."""
+    text = unicodedata.normalize("NFC", text).replace("’", "'").replace("\u00a0", " ").lower()
+    for char in _MARKUP_CHARS:
+        text = text.replace(char, " ")
+    text = " ".join(text.split())
+    lead = _LEADIN.match(text)
+    return (text[lead.end():] if lead else text).strip()
 
 
 def strip_accents(text: str) -> str:

@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import orjson
 from sqlalchemy import select
 
 from laif.errors import BadInput
@@ -44,7 +45,7 @@ from laif.monitor import otlp
 from laif.monitor.sketch import Categories, Sketch
 from laif.monitor.spec import MonitorSpec
 from laif.monitor.store import CallRow, IntakeRow, MonitorStore, StreamRow, WindowRow
-from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse, prime, prime_texts
+from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse, prime
 
 FLUSH_EVERY = 20_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -103,49 +104,70 @@ def _text(record: dict[str, Any], name: str, required: bool) -> str | None:
 
 
 def parse_exchange(record: Any, identifiers: list[str], keep_ids: bool) -> Exchange:
-    """One record checked field by field; identifiers are kept only when `keep_ids`."""
-    if not isinstance(record, dict):
+    """One record checked field by field; identifiers are kept only when `keep_ids`.
+
+    Values of the usual types pass quick checks; any other goes through the full check, which
+    accepts it or names the field, so a record with several bad fields names the same first one."""
+    if type(record) is not dict and not isinstance(record, dict):
         raise _Bad(f"expected a JSON object, got {type(record).__name__}")
+    get = record.get
     if "time" not in record:
         raise _Bad("field 'time' is missing")
-    status = record.get("status", "ok")
+    status = get("status", "ok")
     if status not in STATUSES:
         raise _Bad(f"field 'status': expected one of {', '.join(STATUSES)}, got {status!r}")
-    feedback = record.get("feedback")
+    feedback = get("feedback")
     if feedback is not None and (isinstance(feedback, bool) or feedback not in _FEEDBACK):
         raise _Bad(f"field 'feedback': expected 1, 0, -1, 'up' or 'down', got {feedback!r}")
-    features = record.get("features") or {}
+    features = get("features") or {}
     if not isinstance(features, dict):
         raise _Bad("field 'features': expected an object of names to numbers or text")
     for name, value in features.items():
+        kind = type(value)
+        if kind is str or ((kind is float or kind is int) and math.isfinite(value)):
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float | str) or (
                 not isinstance(value, str) and not math.isfinite(value)):
             raise _Bad(f"field 'features.{name}': expected a number or text, got {value!r}")
-    embedding = record.get("embedding")
+    embedding = get("embedding")
     if embedding is not None and (not isinstance(embedding, list) or len(embedding) < 2 or not all(
             isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in embedding)):
         raise _Bad("field 'embedding': expected a list of two or more numbers")
     ids: dict[str, str] = {}
     if keep_ids:
         for name in identifiers:
-            value = record.get(name)
+            value = get(name)
             if value is not None:
                 if not isinstance(value, str | int) or isinstance(value, bool):
                     raise _Bad(f"field {name!r}: an identifier must be text or a whole number")
                 ids[name] = str(value)
+    when = _time(record["time"])
+    prompt = get("prompt")
+    if type(prompt) is not str:
+        prompt = _text(record, "prompt", True) or ""
+    answer = get("answer")
+    if type(answer) is not str:
+        answer = _text(record, "answer", status == "ok")
+    model = get("model")
+    if model is not None and type(model) is not str:
+        model = _text(record, "model", False)
+    latency = get("latency_s")
+    if latency is not None and not ((type(latency) is float and 0 <= latency < math.inf)
+                                    or (type(latency) is int and latency >= 0)):
+        latency = _number(record, "latency_s")
+    input_tokens = get("input_tokens")
+    if input_tokens is not None and not (type(input_tokens) is int and input_tokens >= 0):
+        input_tokens = _number(record, "input_tokens", integer=True)
+    output_tokens = get("output_tokens")
+    if output_tokens is not None and not (type(output_tokens) is int and output_tokens >= 0):
+        output_tokens = _number(record, "output_tokens", integer=True)
+    finish_reason = get("finish_reason")
+    if finish_reason is not None and type(finish_reason) is not str:
+        finish_reason = _text(record, "finish_reason", False)
     return Exchange(
-        time=_time(record["time"]),
-        prompt=_text(record, "prompt", True) or "",
-        answer=_text(record, "answer", status == "ok"),
-        status=status,
-        model=_text(record, "model", False),
-        latency_s=_number(record, "latency_s"),
-        input_tokens=_number(record, "input_tokens", integer=True),
-        output_tokens=_number(record, "output_tokens", integer=True),
-        finish_reason=_text(record, "finish_reason", False),
-        feedback=_FEEDBACK[feedback] if feedback is not None else None,
-        ids=ids,
-        features=features,
+        time=when, prompt=prompt, answer=answer, status=status, model=model, latency_s=latency,
+        input_tokens=input_tokens, output_tokens=output_tokens, finish_reason=finish_reason,
+        feedback=_FEEDBACK[feedback] if feedback is not None else None, ids=ids, features=features,
         embedding=[float(v) for v in embedding] if embedding is not None else None,
     )
 
@@ -174,6 +196,10 @@ class _Intake:
         self.store, self.spec, self.path = store, spec, path
         self.key = str(path.resolve()) if path is not None else None  # None: calls that came over HTTP
         self.dirty: dict[int, WindowSummary] = {}
+        #: Calls added since the last `settle`, per window, to go into `dirty` a batch at a time.
+        self.pending: dict[int, list[tuple[Exchange, Analysis]]] = {}
+        self.by_count = spec.window.by == "count"
+        self.window_size = int(spec.window.size) if self.by_count else spec.window.seconds
         self.calls: list[CallRow] = []
         self.hasher: Any = hashlib.sha256()  # of the bytes read; Parquet: a _RowSum of the rows
         self.offset = 0
@@ -230,13 +256,26 @@ class _Intake:
                     raise _Bad(f"field 'embedding': {len(x.embedding)} numbers where the lines before have {self.dim}")
         return calls
 
-    def add(self, x: Exchange) -> None:
-        index = self.spec.window_of(x.time, self.seen)
-        a: Analysis = analyse(x, languages=self.seen % self.spec.language_every == 0)
+    def add(self, x: Exchange) -> int:
+        """Read the call and queue it for its window's summary (`settle`); the window's index."""
+        seq = self.seen
+        # spec.window_of, with the window's size read once
+        index = seq // self.window_size if self.by_count else int(x.time.timestamp()) // self.window_size
+        a: Analysis = analyse(x, languages=seq % self.spec.language_every == 0)
         self.seen += 1
-        self.dirty.setdefault(index, WindowSummary()).add(x, a)
+        calls = self.pending.get(index)
+        if calls is None:
+            calls = self.pending[index] = []
+        calls.append((x, a))
         if self.spec.keep != "none":
             self._keep(index, x, a)
+        return index
+
+    def settle(self) -> None:
+        """The calls added since the last time into their windows' summaries, a window at a time."""
+        for index, calls in self.pending.items():
+            self.dirty.setdefault(index, WindowSummary()).add_many(calls)
+        self.pending.clear()
 
     def _keep(self, index: int, x: Exchange, a: Analysis) -> None:
         ids, prompt, answer = x.ids, x.prompt, x.answer
@@ -252,6 +291,7 @@ class _Intake:
 
     def flush(self) -> None:
         """Write the summaries, the kept calls and how far the file was read, in one transaction."""
+        self.settle()
         with self.store.session() as s:
             for index, summary in self.dirty.items():
                 row = s.scalars(select(WindowRow).where(WindowRow.stream == self.spec.name,
@@ -291,11 +331,32 @@ def take(store: MonitorStore, spec: MonitorSpec, calls: list[Exchange]) -> None:
 Decoder = Callable[[bytes], list[Exchange]]
 
 
+def _loads(raw: bytes) -> Any:
+    """`json.loads`, faster: orjson reads the line, and what it refuses (NaN, integers beyond 64
+    bits, lone surrogates, other encodings than UTF-8) is read by `json`, which accepts it or
+    words the error as before."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
 def _json_decoder(form: str, spec: MonitorSpec) -> Decoder:
     if form == "otlp":
-        return lambda raw: otlp.exchanges(json.loads(raw))
+        return lambda raw: otlp.exchanges(_loads(raw))
     keep_ids = spec.keep != "none"
-    return lambda raw: [parse_exchange(json.loads(raw), spec.identifiers, keep_ids)]
+    return lambda raw: [parse_exchange(_loads(raw), spec.identifiers, keep_ids)]
+
+
+def _decode_ahead(lines: list[bytes], decode: Decoder) -> list[list[Exchange] | Exception]:
+    """Each line's calls, or what reading it raised (raised again in its turn, by `_take_line`)."""
+    out: list[list[Exchange] | Exception] = []
+    for raw in lines:
+        try:
+            out.append(decode(raw) if raw.strip() else [])
+        except Exception as exc:  # noqa: BLE001 - kept, and raised when the line's turn comes
+            out.append(exc)
+    return out
 
 
 def _csv_decoder(path: Path) -> Decoder:
@@ -563,14 +624,19 @@ def _ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_eve
     return result
 
 
-def _take_line(intake: _Intake, result: IntakeResult, raw: bytes, decode: Decoder, form: str) -> int:
+def _take_line(intake: _Intake, result: IntakeResult, raw: bytes, decode: Decoder, form: str,
+               decoded: list[Exchange] | Exception | None = None) -> int:
     """One line into the summaries (its calls counted in `result`); the number of calls it held.
-    A bad line flushes what came before it and stops with BadInput naming file and line."""
+    A bad line flushes what came before it and stops with BadInput naming file and line.
+    `decoded`: the line already read by `_decode_ahead`."""
     line_no = intake.line + 1
     taken = 0
     if raw.strip():
         try:
-            calls = [] if form == "csv" and line_no == 1 else intake.check(decode(raw))  # 1: the header
+            if isinstance(decoded, Exception):
+                raise decoded
+            calls = [] if form == "csv" and line_no == 1 else intake.check(
+                decode(raw) if decoded is None else decoded)  # 1: the header
         except (ValueError, UnicodeDecodeError, csv.Error) as exc:
             intake.flush()
             what = "a CSV row" if form == "csv" else "a JSON line"
@@ -579,8 +645,7 @@ def _take_line(intake: _Intake, result: IntakeResult, raw: bytes, decode: Decode
                               hint=f"lines 1-{line_no - 1} are taken in; fix this line and run the same "
                                    "command to go on from it") from None
         for x in calls:
-            intake.add(x)
-            result.windows.add(intake.spec.window_of(x.time, intake.seen - 1))
+            result.windows.add(intake.add(x))
         taken = len(calls)
         result.calls += taken
     intake.hasher.update(raw)
@@ -631,36 +696,16 @@ def _read_chunk(form: str, spec_json: str, path: str, lines: list[bytes], first_
         return None
     if spec.language_every == 1:
         prime(calls)
+    pending: dict[int, list[tuple[Exchange, Analysis]]] = {}
     for x in calls:
         index = spec.window_of(x.time, seen)
-        chunk.summaries.setdefault(index, WindowSummary()).add(x, analyse(x, seen % spec.language_every == 0))
+        pending.setdefault(index, []).append((x, analyse(x, seen % spec.language_every == 0)))
         chunk.windows.add(index)
         seen += 1
         chunk.calls += 1
+    for index, batch in pending.items():
+        chunk.summaries.setdefault(index, WindowSummary()).add_many(batch)
     return chunk
-
-
-def _prime_lines(lines: list[bytes], form: str) -> None:
-    """Read the languages of a chunk of lines' texts at once (lines that do not read are left to
-    the line-by-line intake, which names them)."""
-    texts: list[str] = []
-    calls: list[Exchange] = []
-    for raw in lines:
-        try:
-            record = json.loads(raw)
-            if form == "otlp":
-                calls += otlp.exchanges(record)
-            elif isinstance(record, dict) and isinstance(record.get("prompt"), str):
-                texts.append(record["prompt"])
-                answer = record.get("answer")
-                if record.get("status", "ok") == "ok" and isinstance(answer, str) and answer.strip():
-                    texts.append(answer.strip())
-        except (ValueError, UnicodeDecodeError):
-            continue
-    if calls:
-        prime(calls)
-    if texts:
-        prime_texts(texts)
 
 
 def _ingest_parallel(intake: _Intake, result: IntakeResult, fh: BinaryIO, decode: Decoder, form: str, workers: int,
@@ -684,6 +729,7 @@ def _ingest_parallel(intake: _Intake, result: IntakeResult, fh: BinaryIO, decode
         if got is None or (got.dim is not None and intake.dim is not None and got.dim != intake.dim):
             for raw in lines:  # a bad line somewhere: read here, to stop at it with its message
                 pending += _take_line(intake, result, raw, decode, form)
+            intake.settle()  # into the summaries before the next chunk's, in the order of the file
         else:
             for index, summary in got.summaries.items():
                 mine = intake.dirty.get(index)
@@ -747,14 +793,18 @@ def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "j
         else:
             pending = 0
             while lines := list(itertools.islice(fh, CHUNK_LINES)):
-                if form in ("jsonl", "otlp") and spec.language_every == 1:
-                    _prime_lines(lines, form)
-                for raw in lines:
+                # A chunk's lines are read first, each once, so that the languages of all its
+                # texts are read at once; then taken in line by line, stopping at a bad one.
+                ahead = _decode_ahead(lines, decode) if form in ("jsonl", "otlp") else None
+                if ahead is not None and spec.language_every == 1:
+                    prime([x for calls in ahead if not isinstance(calls, Exception) for x in calls])
+                for k, raw in enumerate(lines):
                     if whole_lines_only and not raw.endswith(b"\n"):
                         break
-                    pending += _take_line(intake, result, raw, decode, form)
+                    pending += _take_line(intake, result, raw, decode, form, ahead[k] if ahead is not None else None)
                     if pending >= flush_every:
                         intake.flush()
                         pending = 0
+                intake.settle()
     intake.flush()
     return result

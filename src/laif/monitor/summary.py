@@ -21,12 +21,13 @@ The signals, per window:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from laif.core.langid import detect
-from laif.core.parsing import is_refusal
+from laif.core.parsing import _REFUSAL, normalise
 from laif.ipms.detect import find_in_text
 from laif.monitor.sketch import Categories, EmbeddingSample, Sketch
 
@@ -104,6 +105,24 @@ _MAY_HOLD_PII = re.compile(r"[\d@]")
 
 def _pii(text: str) -> list[dict[str, Any]]:
     return find_in_text(text) if _MAY_HOLD_PII.search(text) else []
+
+
+#: Every pattern of `laif.core.parsing._REFUSAL` (the one whose SHA-256 is `REFUSAL_PATTERNS`)
+#: matches text holding one of these, in the normalised answer: its first words with what follows
+#: them ("i " or "i'", "je ", "ich ", "ech ", "als ", "kann ich " holds "ich "), or a phrase it
+#: cannot do without ("appropriate", "tut mir leid", "sch\u00e4tzen" and "schatzen" hold these). An
+#: answer with none is no refusal, and the patterns are not run over it (most answers): the same
+#: verdicts as `is_refusal`, several times as fast. tests/test_monitor_speed.py fails when the
+#: patterns change, so that these are checked again.
+REFUSAL_KEYS = ("i ", "i'", "je ", "ich ", "ech ", "als ", "as an ai", "appropriate", "en tant qu'", "impossible d",
+                "tut mir leid", "ch\u00e4tzen", "chatzen", "beziffern", "deet mer leed")
+REFUSAL_PATTERNS = "8a8b79a0fdcc8285eee84e493cba6508f7ffd122921612a4db6bde6da1aaf451"
+
+
+def is_refusal(text: str) -> bool:
+    """`laif.core.parsing.is_refusal`, the patterns run only over answers holding one of `REFUSAL_KEYS`."""
+    norm = normalise(text)
+    return any(key in norm for key in REFUSAL_KEYS) and _REFUSAL.search(norm) is not None
 
 
 class Reader:
@@ -259,6 +278,91 @@ class WindowSummary:
             if self.embeddings is None:
                 self.embeddings = EmbeddingSample()
             self.embeddings.add(x.embedding)
+
+    def add_many(self, calls: list[tuple[Exchange, Analysis]]) -> None:
+        """`add` of each call in turn, the numbers of all of them binned at once (`Sketch.add_many`):
+        the same counts, bins, labels, extremes and embeddings; sums may differ in their last bits."""
+        if not calls:
+            return
+        c = self.counts
+        numbers: dict[str, list[float]] = {name: [] for name in NUMBERS}
+        labels: dict[str, list[str]] = {name: [] for name in LABELS}
+        latency, inputs, outputs = numbers["latency_s"], numbers["input_tokens"], numbers["output_tokens"]
+        prompt_chars, answer_chars = numbers["prompt_chars"], numbers["answer_chars"]
+        prompt_lang, answer_lang = labels["prompt_language"], labels["answer_language"]
+        models, reasons = labels["model"], labels["finish_reason"]
+        errors = timeouts = read = empty = answered = refusals = pii = truncated = checked = same = rated = up = 0
+        first, last = self.first, self.last
+        for x, a in calls:
+            when = x.time
+            if first is None or when < first:
+                first = when
+            if last is None or when > last:
+                last = when
+            status = x.status
+            if status == "error":
+                errors += 1
+            elif status == "timeout":
+                timeouts += 1
+            else:
+                read += x.content
+                empty += a.empty
+                if x.content and not a.empty:
+                    answered += 1
+                    refusals += a.refusal
+                    pii += bool(a.pii)
+                    truncated += x.finish_reason == "length"
+            if a.prompt_language and a.answer_language:
+                checked += 1
+                same += a.prompt_language == a.answer_language
+            if x.feedback:
+                rated += 1
+                up += x.feedback > 0
+            if x.latency_s is not None:
+                latency.append(x.latency_s)
+            if x.input_tokens is not None:
+                inputs.append(x.input_tokens)
+            if x.output_tokens is not None:
+                outputs.append(x.output_tokens)
+            if x.content:
+                prompt_chars.append(len(x.prompt))
+                if x.answer is not None:
+                    answer_chars.append(len(x.answer))
+            if a.prompt_language is not None:
+                prompt_lang.append(a.prompt_language)
+            if a.answer_language is not None:
+                answer_lang.append(a.answer_language)
+            if x.model is not None:
+                models.append(x.model)
+            if x.finish_reason is not None:
+                reasons.append(x.finish_reason)
+            for name, value in x.features.items():
+                if isinstance(value, str):
+                    labels.setdefault(f"features.{name}", []).append(value)
+                else:
+                    numbers.setdefault(f"features.{name}", []).append(value)
+            if x.embedding is not None:
+                if self.embeddings is None:
+                    self.embeddings = EmbeddingSample()
+                self.embeddings.add(x.embedding)
+        n = len(calls)
+        for key, value in (("n", n), ("ok", n - errors - timeouts), ("errors", errors), ("timeouts", timeouts),
+                           ("read", read), ("empty", empty), ("answered", answered), ("refusals", refusals),
+                           ("pii", pii), ("truncated", truncated), ("lang_checked", checked), ("lang_same", same),
+                           ("rated", rated), ("feedback_up", up)):
+            c[key] += value
+        self.first, self.last = first, last
+        for name, values in numbers.items():
+            if values:
+                sketch = self.numbers.get(name)
+                if sketch is None:
+                    sketch = self.numbers[name] = Sketch()
+                sketch.add_many(values)
+        for name, found in labels.items():
+            if found:
+                cats = self.labels.setdefault(name, Categories())
+                for label, count in Counter(found).items():  # in the order labels first came, as `add`
+                    cats.add(label, count)
 
     def merge(self, other: WindowSummary) -> WindowSummary:
         for key, value in other.counts.items():
