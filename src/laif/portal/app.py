@@ -76,8 +76,9 @@ class _SecurityHeaders:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).extend(SECURITY_HEADERS)
+            if message["type"] == "http.response.start":  # a response's own header wins (the sandboxing CSP of a job's files)
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message.setdefault("headers", []).extend(h for h in SECURITY_HEADERS if h[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
