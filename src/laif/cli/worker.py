@@ -47,7 +47,11 @@ def worker(
                 if once:
                     err.print("no job left in the queue; stopping")
                     return
-                time.sleep(poll)
+                try:
+                    time.sleep(poll)
+                except KeyboardInterrupt:  # stopped between jobs: nothing to put back
+                    err.print("stopped; no job was running")
+                    return
                 continue
             err.print(f"job {job_id}: started")
             the_worker.run_job(job_id)
