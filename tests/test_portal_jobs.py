@@ -5,9 +5,10 @@ a system's key is stored encrypted, never shown, and only its own organisation's
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from laif.portal.app import create_app
 from laif.portal.core import Portal
 from laif.portal.jobs import Job, JobsScope, Worker, job_dir, run_db, secret_name, start_worker_thread
 from laif.portal.scope import Forbidden, NotFound, Refused, caller_for
@@ -24,7 +26,7 @@ from laif.portal.tables import Account, AuditEntry
 from laif.store import Store
 
 from .conftest import run_laif
-from .portal_kit import SECRET, seed_people
+from .portal_kit import SECRET, Seeded, seed_people
 
 KEY = "sk-test-" + "0123456789abcdef" * 2
 
@@ -225,6 +227,9 @@ class _Recorder(BaseHTTPRequestHandler):
     """An OpenAI-compatible endpoint that records the Authorization header of every request."""
 
     seen: list[str] = []
+    posts: list[int] = []
+    #: Called with the number of completions asked so far, before answering (a test's fault to inject).
+    hook: Callable[[int], None] | None = None
 
     def log_message(self, *args: object) -> None:
         pass
@@ -244,14 +249,21 @@ class _Recorder(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.seen.append(self.headers.get("Authorization", ""))
+        self.posts.append(1)
+        if self.hook is not None:
+            type(self).hook(len(self.posts))  # type: ignore[misc]
         self._reply({"choices": [{"message": {"content": "Yes."}, "finish_reason": "stop"}],
                      "usage": {"completion_tokens": 2}})
 
 
 @pytest.fixture()
-def recorder() -> Iterator[tuple[str, list[str]]]:
-    seen: list[str] = []
-    handler = type("Handler", (_Recorder,), {"seen": seen})
+def recorder_handler() -> type[_Recorder]:
+    return type("Handler", (_Recorder,), {"seen": [], "posts": [], "hook": None})
+
+
+@pytest.fixture()
+def recorder(recorder_handler: type[_Recorder]) -> Iterator[tuple[str, list[str]]]:
+    seen, handler = recorder_handler.seen, recorder_handler
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -262,8 +274,9 @@ def recorder() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-def test_a_job_gets_its_own_organisations_key_and_never_another(p: Portalled,
-                                                                 recorder: tuple[str, list[str]]) -> None:
+def test_a_job_gets_its_own_organisations_key_and_never_another(p: Portalled, recorder: tuple[str, list[str]],
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     base, seen = recorder
     beta_key = "sk-beta-" + "b" * 32
     with p.scope("owner@acme.lu") as scope:
@@ -278,6 +291,26 @@ def test_a_job_gets_its_own_organisations_key_and_never_another(p: Portalled,
     assert seen and set(seen) == {f"Bearer {KEY}"}
     assert not any(k.startswith("LAIF_JOB_") for k in os.environ)  # the variable lived for the run only
     assert KEY not in json.dumps(job.params) and KEY not in (job.message or "")
+    assert KEY not in caplog.text
+
+    # Nowhere in the pages, the API or the audit log, for the organisation or the admin.
+    seeded = Seeded(p.portal, create_app(p.settings, p.portal), p.orgs)
+    owner = seeded.visitor("owner@acme.lu")
+    for path in ("/sandbox", "/sandbox/systems", f"/sandbox/jobs/{job_id}", f"/sandbox/jobs/{job_id}/progress",
+                 f"/sandbox/jobs/{job_id}/report"):
+        response = owner.get(path)
+        assert response.status_code in (200, 286) and KEY not in response.text, path  # 286: HTMX stops polling
+    with p.scope("owner@acme.lu") as scope:
+        token = scope.create_token("ci")
+    for path in ("/api/v1/systems", f"/api/v1/systems/{acme_system}", "/api/v1/jobs", f"/api/v1/jobs/{job_id}",
+                 "/api/v1/runs"):
+        response = owner.client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200 and KEY not in response.text, path
+    admin = seeded.visitor("admin@factory.lu")
+    for path in ("/admin/audit", "/admin/audit.jsonl", "/admin/audit.csv"):
+        response = admin.get(path)
+        assert response.status_code == 200 and KEY not in response.text, path
+    assert "system.register" in admin.get("/admin/audit.jsonl").text
 
     # A job of Beta pointed (by a forged row) at Acme's system finds no such system in Beta: it fails
     # without asking anything, and Acme's key is never read for it.
@@ -293,6 +326,35 @@ def test_a_job_gets_its_own_organisations_key_and_never_another(p: Portalled,
     failed = p.job(forged_id)
     assert failed.status == "failed" and "removed" in (failed.error or "")
     assert seen == []
+
+
+def test_a_running_job_cancelled_midway_stops_and_keeps_its_answers(
+        p: Portalled, recorder: tuple[str, list[str]], recorder_handler: type[_Recorder]) -> None:
+    base, seen = recorder
+    with p.scope("owner@acme.lu") as scope:
+        system = scope.register_system("Bot", base, "recorder", None).id
+    job_id = _bias_job(p, "owner@acme.lu", system_id=system)
+
+    def cancel_at_five(count: int) -> None:
+        if count == 5:
+            with p.scope("owner@acme.lu") as scope:
+                scope.cancel(job_id)
+
+    recorder_handler.hook = cancel_at_five
+    worker = Worker(p.settings, portal=p.portal)
+    worker.progress_every_s = 0  # each answer looks for the request: the stop comes at the next answer
+    worker.run_once()
+    job = p.job(job_id)
+    assert job.status == "cancelled" and "answers stored so far are kept" in job.message
+    store = Store(run_db(p.settings, p.orgs["Acme"]))
+    try:
+        (run,) = store.runs(status=None)
+        kept = len(store.answered_prompt_ids(run.id))
+    finally:
+        store.engine.dispose()
+    assert run.status == "incomplete" and 1 <= kept < run.total_prompts
+    with p.scope("owner@acme.lu") as scope:
+        assert [r["status"] for r in scope.runs()] == ["incomplete"]
 
 
 # --- uploaded sandbox specs --------------------------------------------------------------------------

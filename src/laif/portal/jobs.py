@@ -386,7 +386,7 @@ class _Tracker:
         self.check()
         moment = time.monotonic()
         counted = event.done is not None and event.total is not None and event.done >= event.total
-        if event.message or counted or moment - self._last >= PROGRESS_EVERY_S:
+        if event.message or counted or moment - self._last >= self.worker.progress_every_s:
             self._last = moment
             values: dict[str, Any] = {"stage": event.stage[:64]}
             if event.message:
@@ -418,6 +418,8 @@ class Worker:
         self.portal = portal or Portal(settings)
         self.stale_after_s = stale_after_s
         self.heartbeat_s = heartbeat_s if heartbeat_s is not None else min(HEARTBEAT_S, stale_after_s / 3)
+        #: Progress is written (and a cancel request looked for) at most this often.
+        self.progress_every_s = PROGRESS_EVERY_S
 
     @contextmanager
     def session(self) -> Iterator[Session]:
