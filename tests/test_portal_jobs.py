@@ -32,8 +32,8 @@ KEY = "sk-test-" + "0123456789abcdef" * 2
 
 
 class Portalled:
-    def __init__(self, root: Path) -> None:
-        self.settings = PortalSettings(db_url=f"sqlite:///{root / 'portal.db'}", secret_key=SECRET,
+    def __init__(self, root: Path, db_url: str | None = None) -> None:
+        self.settings = PortalSettings(db_url=db_url or f"sqlite:///{root / 'portal.db'}", secret_key=SECRET,
                                        data_dir=root / "files")
         self.portal = Portal(self.settings)
         self.orgs = seed_people(self.portal)
@@ -140,7 +140,7 @@ def test_a_running_job_is_asked_to_stop(p: Portalled) -> None:
     assert p.job(job_id).status == "cancelled"
 
 
-def test_two_workers_never_claim_the_same_job(p: Portalled) -> None:
+def _claim_race(p: Portalled) -> None:
     jobs = [_bias_job(p) for _ in range(6)]
     one, two = Worker(p.settings, "one"), Worker(p.settings, "two")
     claimed: dict[str, list[int]] = {"one": [], "two": []}
@@ -162,6 +162,33 @@ def test_two_workers_never_claim_the_same_job(p: Portalled) -> None:
     assert all(p.job(j).attempts == 1 for j in jobs)
     one.close()
     two.close()
+
+
+def test_two_workers_never_claim_the_same_job(p: Portalled) -> None:
+    _claim_race(p)
+
+
+def test_on_postgresql_two_workers_never_claim_the_same_job_and_a_job_runs(
+        tmp_path: Path, laif_home: Path, pg_url: str, recorder: tuple[str, list[str]]) -> None:
+    from laif.portal.schema import metadata
+    from laif.portal.tables import VERSION_TABLE
+
+    p = Portalled(tmp_path, pg_url)
+    try:
+        _claim_race(p)
+        base, seen = recorder
+        with p.scope("owner@acme.lu") as scope:
+            system = scope.register_system("Bot", base, "recorder", KEY).id
+        job_id = _bias_job(p, "owner@acme.lu", system_id=system)
+        assert Worker(p.settings, portal=p.portal).run_once()
+        job = p.job(job_id)
+        assert job.status == "done" and job.done == job.total and len(job.run_ids) == 1, job.error
+        assert set(seen) == {f"Bearer {KEY}"}
+    finally:
+        with p.portal.engine.begin() as connection:
+            metadata.drop_all(connection)
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {VERSION_TABLE}")
+        p.portal.close()
 
 
 def test_a_job_whose_worker_stopped_beating_is_taken_over_and_a_fresh_one_is_not(p: Portalled) -> None:
