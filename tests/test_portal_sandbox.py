@@ -199,6 +199,17 @@ def test_an_uploaded_spec_is_queued_as_a_spec_job(sandbox: Sandbox) -> None:
         job = s.get(Job, job_id)
         assert job is not None and job.kind == "spec" and job.status == "queued"
 
+    token = sandbox.pat(member)
+    created = member.client.post("/api/v1/jobs", headers=bearer(token), json={"spec": spec.decode(), "spec_name": "ci.yaml"})
+    assert created.status_code == 201 and created.json()["kind"] == "spec" and created.json()["passed"] is None
+    bad = member.client.post("/api/v1/jobs", headers=bearer(token), json={"spec": "name: x\nsuites: [bias]\n",
+                                                                          "spec_name": "ci.yaml"})
+    assert bad.status_code == 400 and "ci.yaml" in bad.json()["error"] and "system" in bad.json()["error"]
+    page = member.post("/sandbox/specs", files={"spec": ("broken.yaml", b"name: x\nsuites: [bias]\n")})
+    assert page.status_code == 400 and "broken.yaml" in page.text
+    with sandbox.seeded.portal.session() as s:
+        assert s.scalar(select(func.count()).select_from(Job)) == 2
+
 
 # --- a job's files -----------------------------------------------------------------------------
 def test_a_jobs_files_are_served_from_its_folder_only(sandbox: Sandbox) -> None:

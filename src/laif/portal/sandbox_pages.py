@@ -37,9 +37,9 @@ from laif.portal.jobs_tables import FINISHED
 from laif.portal.render import page_caller, portal_of, render, session_of
 from laif.portal.scope import Caller, NotFound, Refused
 from laif.portal.settings import PortalSettings
-from laif.reports.suites import metrics_of
+from laif.reports.suites import metrics_of, suite_look
 from laif.runner.answer_modes import ANSWER_MODES
-from laif.services.leaderboard import describe_suites, leaderboard
+from laif.services.leaderboard import Leaderboard, describe_suites, leaderboard
 from laif.services.progress import ProgressEvent, sse
 from laif.store import Store
 
@@ -81,7 +81,7 @@ class SuiteChoice:
 @cache
 def suite_choices() -> tuple[SuiteChoice, ...]:
     """The installed suites, described once per process (loading them reads their libraries)."""
-    return tuple(SuiteChoice(d["name"], str(d.get("title") or d["name"]), list(d.get("languages") or []))
+    return tuple(SuiteChoice(d["name"], suite_look(d["name"]).title, list(d.get("languages") or []))
                  for d in describe_suites())
 
 
@@ -154,7 +154,7 @@ def _run_store(settings: PortalSettings, caller: Caller) -> Iterator[Store]:
 
 
 # --- the leaderboard and the comparison ------------------------------------------------------
-def _board(settings: PortalSettings, caller: Caller, suite: str, answer_mode: str) -> Any:
+def _board(settings: PortalSettings, caller: Caller, suite: str, answer_mode: str) -> Leaderboard:
     if suite != "all" and suite not in {s.name for s in suite_choices()}:
         raise Refused(_("unknown suite {name}").format(name=suite))
     try:
@@ -447,6 +447,22 @@ class RunOut(BaseModel):
     job_id: int | None
 
 
+class MetricOut(BaseModel):
+    path: str
+    title: str
+    direction: str | None
+    unit: str
+
+
+class LeaderboardOut(BaseModel):
+    suite: str = Field(description="The suite, or all: the mean score of each suite")
+    title: str
+    categories: list[str] = Field(description="The columns: the suite's categories (the suites, for all)")
+    rows: list[dict[str, Any]] = Field(description="One per model, best mean first: model, run_id, categories, "
+                                                   "intervals, mean, answer_mode, figures of the metrics")
+    metrics: list[MetricOut]
+
+
 class ComparedOut(BaseModel):
     title: str
     a: str
@@ -593,9 +609,11 @@ def api_runs(request: Request, caller: ApiCaller) -> list[RunOut]:
 @api.get("/leaderboard", summary="The organisation's leaderboard of a suite")
 def api_leaderboard(request: Request, caller: ApiCaller, suite: str = "bias",
                     answer_mode: Annotated[str, Query(description="free, constrained, likelihood or all")] = "free",
-                    ) -> dict[str, Any]:
-    board: dict[str, Any] = _board(_settings(request), caller, suite, answer_mode).as_dict()
-    return board
+                    ) -> LeaderboardOut:
+    board = _board(_settings(request), caller, suite, answer_mode)
+    return LeaderboardOut(suite=board.suite, title=board.title, categories=board.categories, rows=board.rows,
+                          metrics=[MetricOut(path=m.path, title=m.title, direction=m.direction, unit=m.unit)
+                                   for m in board.metrics])
 
 
 @api.get("/compare", summary="Two of the organisation's runs of one suite side by side")
