@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,7 +27,7 @@ from laif.portal.settings import PortalSettings
 from laif.portal.tables import Account, AuditEntry
 from laif.store import Store
 
-from .conftest import run_laif
+from .conftest import LAIF, free_port, run_laif
 from .portal_kit import SECRET, Seeded, seed_people
 
 KEY = "sk-test-" + "0123456789abcdef" * 2
@@ -478,3 +480,33 @@ def test_laif_worker_once_with_nothing_queued_exits_0(tmp_path: Path, laif_home:
     done = run_laif("worker", "--once", "--db", f"sqlite:///{tmp_path / 'portal.db'}")
     assert done.returncode == 0, done.stderr
     assert "no job left" in done.stderr
+
+
+def test_laif_serve_workers_below_0_is_a_usage_error(laif_home: Path) -> None:
+    done = run_laif("serve", "--workers", "-1")
+    assert done.returncode == 2 and "--workers" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_laif_serve_runs_the_queued_jobs_in_its_own_worker(tmp_path: Path, laif_home: Path,
+                                                           recorder: tuple[str, list[str]]) -> None:
+    p = Portalled(tmp_path)
+    p.settings = PortalSettings(db_url=p.settings.db_url, secret_key=SECRET)  # laif serve's file folder
+    base, seen = recorder
+    with p.scope("owner@acme.lu") as scope:
+        system = scope.register_system("Bot", base, "recorder", KEY).id
+    job_id = _bias_job(p, "owner@acme.lu", system_id=system)
+    serving = subprocess.Popen([*LAIF, "serve", "--port", str(free_port()), "--db", p.settings.db_url],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 120
+        while p.job(job_id).status in ("queued", "running") and time.monotonic() < deadline:
+            assert serving.poll() is None, serving.stderr.read() if serving.stderr else ""
+            time.sleep(0.2)
+    finally:
+        serving.terminate()
+        _, err = serving.communicate(timeout=60)
+    job = p.job(job_id)
+    assert job.status == "done", (job.error, err)
+    assert job.worker is not None and ":serve:" in job.worker
+    assert set(seen) == {f"Bearer {KEY}"} and KEY.encode() not in err
+    p.portal.close()
