@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -509,4 +510,44 @@ def test_laif_serve_runs_the_queued_jobs_in_its_own_worker(tmp_path: Path, laif_
     assert job.status == "done", (job.error, err)
     assert job.worker is not None and ":serve:" in job.worker
     assert set(seen) == {f"Bearer {KEY}"} and KEY.encode() not in err
+    p.portal.close()
+
+
+def test_laif_worker_stopped_by_sigterm_mid_job_puts_it_back_and_the_next_worker_resumes_it(
+        tmp_path: Path, laif_home: Path, recorder: tuple[str, list[str]], recorder_handler: type[_Recorder]) -> None:
+    p = Portalled(tmp_path)
+    p.settings = PortalSettings(db_url=p.settings.db_url, secret_key=SECRET)  # laif worker's file folder
+    base, _ = recorder
+    with p.scope("owner@acme.lu") as scope:
+        system = scope.register_system("Bot", base, "recorder", None).id
+    job_id = _bias_job(p, "owner@acme.lu", system_id=system)
+    asked = threading.Event()
+
+    def slowly(count: int) -> None:
+        if count >= 5:
+            asked.set()
+            time.sleep(0.5)  # keeps the job running while the worker is stopped
+
+    recorder_handler.hook = slowly
+    working = subprocess.Popen([*LAIF, "worker", "--db", p.settings.db_url, "--poll", "0.2"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
+    assert asked.wait(120)
+    working.send_signal(signal.SIGTERM)
+    _, err = working.communicate(timeout=60)
+    assert working.returncode == 130, err
+    stopped = p.job(job_id)
+    assert (stopped.status, stopped.worker) == ("queued", None), err
+    assert "resumes from its stored answers" in stopped.message
+
+    recorder_handler.hook = None
+    again = run_laif("worker", "--once", "--db", p.settings.db_url)
+    assert again.returncode == 0, again.stderr
+    done = p.job(job_id)
+    assert (done.status, done.attempts) == ("done", 2), done.error
+    store = Store(run_db(p.settings, p.orgs["Acme"]))
+    try:
+        run = store.require_run(done.run_ids[0])
+        assert run.status == "complete" and len(store.exchanges(run.id)) == run.total_prompts
+    finally:
+        store.engine.dispose()
     p.portal.close()
