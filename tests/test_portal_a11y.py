@@ -1,5 +1,6 @@
 """Accessibility: axe-core (npm, tests/a11y) run in Debian's chromium on every main page of
-`laif serve`, as a visitor, an SME owner, an advisor, a data holder, a sandbox operator and the
+`laif serve`, as a visitor, two SME owners (one with the demo's qualified AI system), an advisor,
+a data holder (with the demo's datasets and an access request), a sandbox operator and the
 platform admin, in English and French. No violation of impact "serious" or "critical" is allowed.
 
 The pages walked are every page route of the app without an id in its path, a request with its
@@ -20,9 +21,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from laif.portal import i18n
+from laif.portal import demo, i18n
 from laif.portal.app import ROUTERS
+from laif.portal.security import hash_password
+from laif.portal.tables import Account
 
 from .conftest import free_port
 from .portal_kit import PASSWORD, Visitor, make_portal, seed_people
@@ -46,8 +50,8 @@ class Served:
 
 
 def _seed(db_url: str) -> str:
-    """People in three organisations, a request with messages and a file, a token and an
-    invitation; returns the request's path."""
+    """People in three organisations, a request with messages and a file, a token, an
+    invitation, and the demo; returns the request's path."""
     portal, app = make_portal(db_url)
     seed_people(portal)
     owner = Visitor(app)
@@ -64,6 +68,14 @@ def _seed(db_url: str) -> str:
     advisor.get(path)
     advisor.client.post(f"{path}/messages", data={"body": "Which endpoint?", "csrf_token": advisor.token},
                         files={"file": ("spec.yaml", b"suites: [bias]\n", "text/yaml")})
+    # The demo of `make run` (without runs): a qualified AI system of an SME, and two datasets of a
+    # data holder; its two accounts get the test password instead of a one-time one.
+    demo.seed(portal.settings, db_url.replace("portal.db", "runs.db"), out=None, portal=portal)
+    with portal.session() as s:
+        for account in s.scalars(select(Account).where(Account.email.in_((demo.DEMO_OWNER, demo.DEMO_HOLDER)))):
+            account.password_hash, account.must_change_password = hash_password(PASSWORD), False
+    owner.get("/datasets/demo-energy-load")
+    owner.post("/datasets/demo-energy-load/requests", {"purpose": "To forecast the load of our own plant."})
     portal.engine.dispose()
     return path
 
@@ -229,7 +241,8 @@ def test_a_visitor_sees_no_serious_violation(served: Served, browser: Browser, l
     assert checked == ["/", "/login", "/services/sandbox", "/no/such/page"]
 
 
-PEOPLE = ("owner@acme.lu", "advisor@factory.lu", "admin@factory.lu", "holder@stats.lu", "operator@factory.lu")
+PEOPLE = ("owner@acme.lu", "advisor@factory.lu", "admin@factory.lu", "operator@factory.lu", demo.DEMO_OWNER,
+          demo.DEMO_HOLDER)
 
 
 @pytest.mark.parametrize("email", PEOPLE)
