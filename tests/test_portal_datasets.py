@@ -140,6 +140,32 @@ def test_facets_narrow_the_results_and_count_what_the_query_finds(seeded: Seeded
     assert counts["publisher"] == [("statec data", "Statec Data", 2)]
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_facets_count_alike_on_sqlite_and_postgresql(backend: str, tmp_path: Path,
+                                                     request: pytest.FixtureRequest) -> None:
+    from sqlalchemy import text
+
+    from laif.catalogue.store import Catalogue
+
+    url = f"sqlite:///{tmp_path / 'cat.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    with Catalogue(url).engine.begin() as conn:  # the PostgreSQL database is shared by the session's tests
+        for table in ("catalogue_access_events", "catalogue_access_requests", "catalogue_terms", "catalogue_datasets"):
+            conn.execute(text(f"DELETE FROM {table}"))
+    for identifier, title, publisher, themes, languages in (
+            ("bus-riders", "Bus riders", "Ville de Lëtzebuerg", ["TRAN"], ["lb"]),
+            ("tram-riders", "Tram riders", "Statec Data", ["TRAN", "REGI"], ["fr"]),
+            ("beds", "Hospital beds", "Statec Data", ["HEAL"], ["fr"])):
+        datasets.publish(_entry(identifier, title, publisher, themes=themes, languages=languages), "h", db=url)
+    everything = datasets.facets(db=url)
+    assert everything["publisher"] == [("statec data", "Statec Data", 2),
+                                       ("ville de letzebuerg", "Ville de Lëtzebuerg", 1)]
+    assert everything["language"] == [("fr", "French", 2), ("lb", "Luxembourgish", 1)]
+    riders = datasets.facets("riders", db=url, language="fr")
+    assert riders["theme"] == [("regi", "Regions and cities", 1), ("tran", "Transport", 1)]
+    assert riders["access"] == [("restricted", "restricted", 1)]
+    assert datasets.facets("submarine", db=url) == {"theme": [], "access": [], "publisher": [], "language": []}
+
+
 def test_an_unknown_dataset_is_a_404(seeded: Seeded) -> None:
     visitor = Visitor(seeded.app)
     assert visitor.get("/datasets/no-such-set").status_code == 404
@@ -264,7 +290,9 @@ def test_acme_requests_access_the_holder_approves_and_acme_sees_it(seeded: Seede
     assert "approved" in seeded.visitor("owner@acme.lu").get(f"/datasets/requests/{access_id}").text
     # Acme cannot decide its own request, and a closed request takes no more steps.
     again = acme.post(f"/datasets/requests/{access_id}", {"action": "approve"})
-    assert again.status_code == 400
+    assert again.status_code == 400 and "portal-org:" not in again.text
+    acme.get(f"/datasets/requests/{access_id}")
+    assert acme.post(f"/datasets/requests/{access_id}", {"action": "reply", "message": "Thanks"}).status_code == 400
     history = datasets.requests("bus-riders", db=_db(seeded))[0]["history"]
     assert [e["action"] for e in history] == ["requested", "approve"]
     assert {e["who"] for e in history} == {org_key(seeded.orgs["Acme"]), org_key(seeded.orgs["Statec Data"])}
@@ -416,8 +444,10 @@ def test_the_json_api_publishes_searches_requests_and_approves(seeded: Seeded) -
     assert asked.status_code == 201 and asked.json()["status"] == "pending" and asked.json()["requester"] == "Acme"
     access_id = asked.json()["id"]
     assert [r["id"] for r in client.get("/api/v1/datasets/requests", headers=h).json()] == [access_id]
-    assert client.post(f"/api/v1/datasets/requests/{access_id}", json={"action": "approve"}, headers=a
-                       ).status_code == 400  # only the holder decides
+    refused = client.post(f"/api/v1/datasets/requests/{access_id}", json={"action": "approve"}, headers=a)
+    assert refused.status_code == 400  # only the holder decides
+    assert refused.json()["error"].startswith("only the holder (Statec Data) can approve") and "you are Acme" in \
+        refused.json()["error"]
     approved = client.post(f"/api/v1/datasets/requests/{access_id}", json={"action": "approve"}, headers=h)
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     seen = client.get(f"/api/v1/datasets/requests/{access_id}", headers=a).json()

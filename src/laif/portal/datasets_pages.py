@@ -205,6 +205,12 @@ class DatasetsScope(Scoped):
             if ids else {}
         return {k: found.get(_org_id(k) or -1, k) if _org_id(k) is not None else k for k in keys}
 
+    def named(self, text: str) -> str:
+        """`text` with each `portal-org:<id>` replaced by the organisation's name."""
+        keys = set(re.findall(rf"{ORG_PREFIX}\d+", text))
+        names = self.names(keys)
+        return re.sub(rf"{ORG_PREFIX}\d+", lambda m: names[m.group(0)], text)
+
     def request_access(self, identifier: str, purpose: str) -> str:
         dataset = _show(identifier, self.db)
         if dataset["holder"] == self.me:
@@ -241,7 +247,7 @@ class DatasetsScope(Scoped):
         try:
             status = datasets.act(access_id, self.me, action, message, db=self.db)
         except BadInput as exc:
-            raise Refused(str(exc).replace(self.me, self.caller.organisation_name)) from None
+            raise Refused(self.named(str(exc))) from None
         other = found["requester"] if found["holder"] == self.me else found["holder"]
         title = _title(found["dataset"], self.db)
         self._notify_org(other, f"Access request for {title}: {status} by {self.caller.organisation_name}")
