@@ -32,7 +32,6 @@ def choose_language(request: Request, lang: Annotated[str, Form()] = "",
     if lang not in i18n.LANGUAGES:
         raise Refused(_("unknown language {lang!r}: choose one of {known}").format(
             lang=lang[:20], known=", ".join(i18n.LANGUAGES)))
-    i18n.use(lang)  # the rest of this request (and the page it leads to) is in the new language
     response = RedirectResponse(_back_to(next), status_code=303)
     response.set_cookie(i18n.COOKIE, lang, max_age=COOKIE_AGE, path="/", httponly=True, samesite="lax",
                         secure=portal_of(request).settings.cookie_secure)
