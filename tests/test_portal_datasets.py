@@ -22,7 +22,7 @@ from laif.portal.datasets_pages import negotiate, org_key
 from laif.portal.settings import PortalSettings
 from laif.services import datasets
 
-from .conftest import run_laif
+from .conftest import free_port, run_laif
 from .portal_kit import SECRET, Seeded, Visitor, seed_people
 
 BASE = "https://data.factory.lu/catalogue/"
@@ -106,6 +106,16 @@ def test_laif_catalogue_export_writes_an_empty_catalogue(tmp_path: Path) -> None
     assert r.returncode == 0, r.stderr
     assert "0 datasets, valid DCAT-AP" in r.stdout and "violation" not in r.stderr
     assert datasets.validate(out)["conforms"]
+
+
+@pytest.mark.parametrize("base", ["data.example.lu/catalogue/", "https://data.example.lu/catalogue"])
+def test_laif_serve_refuses_a_dcat_base_that_is_not_a_base_uri(tmp_path: Path, base: str) -> None:
+    env = {"LAIF_HOME": str(tmp_path / "home"), "LAIF_DB_URL": ""}
+    result = run_laif("serve", "--dcat-base", base, "--port", str(free_port()), env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"--dcat-base {base}: give an http(s) URI ending in '/'" in result.stderr
+    result = run_laif("serve", "--port", str(free_port()), env={**env, "LAIF_DCAT_BASE": base})
+    assert result.returncode == 2 and "--dcat-base" in result.stderr
 
 
 def test_the_portal_serves_the_empty_catalogue(seeded: Seeded) -> None:

@@ -41,6 +41,8 @@ def serve(
                                      "(a staff member's personal access token needed)."),
     workers: int = typer.Option(1, "--workers", min=0, max=64, help="Job workers in this process (0: none; then run "
                                                                    "`laif worker` beside it)."),
+    dcat_base: str | None = typer.Option(None, "--dcat-base", envvar="LAIF_DCAT_BASE", help="Base URI of the "
+                                         "datasets' DCAT-AP identifiers, e.g. https://data.example.lu/catalogue/."),
 ) -> None:
     """Serve the web portal. The database is migrated to the newest schema first; when no admin
     exists, the address and a one-time password for the account `admin` are printed here, once.
@@ -60,10 +62,12 @@ def serve(
         assert oidc_issuer and oidc_client_id and oidc_mapping
         oidc = OidcSettings(issuer=oidc_issuer, client_id=oidc_client_id, client_secret=secret,
                             mapping=RoleMapping.load(oidc_mapping))
+    if dcat_base is not None and not (dcat_base.startswith(("http://", "https://")) and dcat_base.endswith("/")):
+        raise BadInput(f"--dcat-base {dcat_base}: give an http(s) URI ending in '/', e.g. https://data.example.lu/catalogue/")
     _check_port(host, port)
     settings = PortalSettings(db_url=db or default_url(), secret_key=session_secret(), cookie_secure=secure_cookies,
                               max_upload_bytes=max_upload_mb * 1024 * 1024, oidc=oidc, monitor_spec=monitor_spec,
-                              workers=workers)
+                              workers=workers, dcat_base=dcat_base)
 
     import uvicorn
 
