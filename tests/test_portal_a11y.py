@@ -51,7 +51,8 @@ class Served:
 
 def _seed(db_url: str) -> str:
     """People in three organisations, a request with messages and a file, a token, an
-    invitation, and the demo; returns the request's path."""
+    invitation, a system under test and a queued assessment, and the demo; returns the
+    request's path."""
     portal, app = make_portal(db_url)
     seed_people(portal)
     owner = Visitor(app)
@@ -59,6 +60,13 @@ def _seed(db_url: str) -> str:
     opened = owner.post("/requests", {"service_id": "sandbox", "message": "Our chatbot answers in French."})
     path = opened.headers["location"]
     owner.post("/account/tokens", {"name": "CI pipeline"})
+    # A system under test and an assessment left in the queue (laif serve runs no worker here).
+    owner.get("/sandbox/systems")
+    owner.post("/sandbox/systems", {"name": "Helpdesk bot", "base_url": "http://127.0.0.1:9/v1", "model": "helpdesk",
+                                    "api_key": "not-a-real-key"})
+    owner.get("/sandbox")
+    owner.client.post("/sandbox/jobs", data={"csrf_token": owner.token, "system": "", "suites": ["bias"],
+                                             "languages": ["en", "fr"], "limit": "1", "answer_modes": ["free"]})
     owner.get("/members")
     owner.post("/members/invitations", {"email": "new@acme.lu", "role": "sme_member"})
     advisor = Visitor(app)
@@ -84,11 +92,14 @@ def _seed(db_url: str) -> str:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("a11y-home")
     db_url = f"sqlite:///{home / 'portal.db'}"
-    request_path = _seed(db_url)
+    with pytest.MonkeyPatch.context() as patch:  # what the seeding writes goes to this home, not the user's
+        patch.setenv("LAIF_HOME", str(home))
+        request_path = _seed(db_url)
     port = free_port()
     env = {**os.environ, "LAIF_HOME": str(home)}
     env.pop("LAIF_DB_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "laif", "serve", "--port", str(port), "--db", db_url], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "laif", "serve", "--port", str(port), "--db", db_url,
+                             "--workers", "0"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     base = f"http://127.0.0.1:{port}"
