@@ -250,6 +250,38 @@ def test_a_control_needs_a_valid_answer(seeded: Seeded) -> None:
         assert s.scalar(select(func.count()).select_from(AiEvidenceFile)) == 0
 
 
+def test_what_cannot_be_done_is_refused_with_its_reason(seeded: Seeded) -> None:
+    owner = seeded.visitor("owner@acme.lu")
+    owner.get("/aiact")
+    assert "give the system a name" in owner.post("/aiact/systems", {"name": "  "}).text.lower()
+    system_id = _system(seeded, owner)
+    for path in (f"/aiact/systems/{system_id}/obligations", f"/aiact/systems/{system_id}/answers.yaml"):
+        response = owner.get(path)
+        assert response.status_code in (400, 404) and "qualif" in response.text.lower(), path
+    owner.get(f"/aiact/systems/{system_id}")
+    unqualified = owner.post(f"/aiact/systems/{system_id}/bundles", {})
+    assert unqualified.status_code == 400 and "Qualify the system first" in unqualified.text
+    owner.get(f"/aiact/systems/{system_id}/qualify")
+    assert "choose an answers file" in owner.post(f"/aiact/systems/{system_id}/answers", {}).text.lower()
+    not_mapping = owner.post(f"/aiact/systems/{system_id}/answers", {}, files={"file": ("l.yaml", b"- a\n- b\n")})
+    assert not_mapping.status_code == 400 and "l.yaml: expected a mapping of question ids" in not_mapping.text
+    owner.get("/aiact/verify")
+    assert "choose a bundle" in owner.post("/aiact/verify", {}).text.lower()
+
+    _post_form(owner, f"/aiact/systems/{system_id}/qualify", _form(BANKING))
+    fact = _answer_control(owner, system_id, "conformity-assessment", {"score": "4"})
+    assert fact.status_code == 400 and "is a fact: answer done yes or no" in fact.text
+    long_note = _answer_control(owner, system_id, "ai-literacy", {"score": "3", "note": "x" * 5001})
+    assert long_note.status_code == 400 and "at most 5000 characters" in long_note.text
+    assert _answer_control(owner, system_id, "conformity-assessment", {"done": "yes"}).status_code == 303
+
+    bundle_id = _build(owner, system_id)
+    kept = seeded.app.state.portal.settings.files() / "orgs" / str(seeded.orgs["Acme"]) / "aiact" / "bundles"
+    (kept / f"{bundle_id}.zip").unlink()
+    gone = owner.client.get(f"/aiact/bundles/{bundle_id}/download")
+    assert gone.status_code == 404 and "no longer kept" in gone.text
+
+
 def test_a_script_in_an_answer_is_shown_as_text(seeded: Seeded) -> None:
     payload = "<script>alert(1)</script>"
     owner = seeded.visitor("owner@acme.lu")
