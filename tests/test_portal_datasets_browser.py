@@ -2,7 +2,8 @@
 publishes a dataset from a CSV sample, a member of another organisation requests access, the
 holder approves it in the inbox, and the requester sees it approved and is notified. The dataset's
 URI under the configured base answers Turtle to the same browser's request. A screenshot of each
-page goes to laif-out/screenshots/portal/, which `make test` keeps."""
+page goes to laif-out/screenshots/portal/, which `make test` keeps, and axe-core finds no serious or
+critical violation on any of them."""
 
 from __future__ import annotations
 
@@ -72,13 +73,30 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+#: Each page's serious or critical axe-core violations, by screenshot name.
+PROBLEMS: dict[str, list[str]] = {}
+
+
 def shot(page: Page, name: str) -> None:
+    """A screenshot of the page, and axe-core's serious or critical violations on it."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make test`, which installs axe-core (npm ci in tests/a11y)")
+    page.add_script_tag(path=str(AXE))
+    found: list[str] = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ["violations"]});
+        return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "));
+    }""")
+    if found:
+        PROBLEMS[name] = found
 
 
 def signed_in(browser: Browser, base: str, email: str, errors: list[str]) -> Page:
-    page = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB").new_page()
+    # bypass_csp lets axe-core be injected; the pages themselves load no inline script
+    page = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB", bypass_csp=True).new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{base}/login")
     page.fill("#email", email)
@@ -143,3 +161,4 @@ def test_publish_request_access_and_approve_in_a_browser(base_url: str, browser:
     graph = Graph().parse(data=turtle.text(), format="turtle")
     assert (URIRef(f"{base_url}/catalogue/dataset/bus-riders"), RDF.type, DCAT.Dataset) in graph
     assert errors == []
+    assert PROBLEMS == {}
