@@ -283,3 +283,19 @@ def test_a_page_with_a_violation_is_reported(served: Served, browser: Browser) -
     found = axe_violations(page)
     context.close()
     assert [v["id"] for v in found] == ["image-alt"], json.dumps(found)
+
+
+def test_the_switch_in_the_header_changes_the_language(served: Served, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{served.base}/services/sandbox")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("button", name="Français").click()
+    page.wait_for_load_state()
+    assert page.url == f"{served.base}/services/sandbox"
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.get_by_role("link", name="Se connecter pour demander ce service").is_visible()
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    context.close()
