@@ -282,6 +282,26 @@ def test_what_cannot_be_done_is_refused_with_its_reason(seeded: Seeded) -> None:
     assert gone.status_code == 404 and "no longer kept" in gone.text
 
 
+def test_a_run_not_finished_is_refused_as_evidence(seeded: Seeded) -> None:
+    from laif.store import Store
+    from laif.store.db import RunRow
+
+    owner = seeded.visitor("owner@acme.lu")
+    system_id = _qualified(seeded, owner)
+    store = Store(run_db(seeded.app.state.portal.settings, seeded.orgs["Acme"]))
+    store.add_run(RunRow(id="unfinished01", spec_hash="0" * 64, status="running", suite="injection", suite_version="1",
+                         library_hash="0" * 64, languages=["en"], limit=1, seed=0, model_spec="embedded",
+                         model_name="m", model_key="m", model_identity={}, params={}, laif_version="0", environment={}))
+    store.engine.dispose()
+    page = owner.get(f"/aiact/systems/{system_id}/obligations?run=unfinished01")
+    assert page.status_code == 400 and "unfinished01 is running; finish it before using it as evidence" in page.text
+    owner.get(f"/aiact/systems/{system_id}")
+    built = _post_form(owner, f"/aiact/systems/{system_id}/bundles", {"run": ["unfinished01"]})
+    assert built.status_code == 400 and "is running" in built.text
+    with seeded.portal.session() as s:
+        assert s.scalar(select(func.count()).select_from(AiBundle)) == 0
+
+
 def test_a_script_in_an_answer_is_shown_as_text(seeded: Seeded) -> None:
     payload = "<script>alert(1)</script>"
     owner = seeded.visitor("owner@acme.lu")
