@@ -286,7 +286,8 @@ def test_acme_requests_access_the_holder_approves_and_acme_sees_it(seeded: Seede
     assert "pending" in acme.get(f"/datasets/requests/{access_id}").text
 
     inbox = holder.get("/datasets/inbox").text
-    assert access_id in inbox and "Acme" in inbox
+    assert access_id in inbox and "Acme" in inbox and 'value="approve"' in inbox  # decided from the inbox too
+    assert 'value="approve"' not in acme.get("/datasets/inbox").text
     assert "Acme asks for access to Bus riders by stop" in holder.get("/notifications").text
     page = holder.get(f"/datasets/requests/{access_id}").text
     assert "A study of commuting in Kirchberg." in page and 'value="approve"' in page

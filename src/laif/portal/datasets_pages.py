@@ -439,7 +439,8 @@ def inbox(request: Request, caller: CallerDep) -> Response:
     titles = {r["dataset"]: _title(r["dataset"], settings_of(request).db_url) for r in rows}
     return render(request, "datasets_inbox.html", {
         "caller": caller, "received": [r for r in rows if r["holder"] == me],
-        "sent": [r for r in rows if r["requester"] == me], "names": names, "titles": titles})
+        "sent": [r for r in rows if r["requester"] == me], "names": names, "titles": titles,
+        "decides": caller.role is Role.data_holder})
 
 
 @router.get("/datasets/requests/{access_id}", response_class=HTMLResponse)
