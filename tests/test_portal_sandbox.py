@@ -324,6 +324,20 @@ class Ran:
     page_job: int
     api_job: int
     stream: str
+    spec_job: int
+
+
+#: What a CI pipeline sends: the embedded model, one bias test per category, one threshold.
+SPEC = """\
+name: acme-check
+system:
+  model: {model}
+suites: [bias]
+languages: [en]
+limit: 1
+thresholds:
+  bias.mean: {{min: 0}}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -351,7 +365,12 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ran]:
         assert stream.headers["content-type"].startswith("text/event-stream")
         text = "".join(stream.iter_text())
     worker.join()
-    yield Ran(sandbox, member, token, page_job, api_job, text)
+
+    spec = SPEC.format(model="embedded")
+    created = member.client.post("/api/v1/jobs", headers=bearer(token), json={"spec": spec, "spec_name": "ci.yaml"})
+    assert created.status_code == 201, created.text
+    assert Worker(sandbox.settings).run_once() is True
+    yield Ran(sandbox, member, token, page_job, api_job, text, created.json()["id"])
 
 
 def test_the_job_page_shows_the_finished_job_and_stops_polling(ran: Ran) -> None:
@@ -390,7 +409,7 @@ def test_the_events_stream_reports_progress_and_ends(ran: Ran) -> None:
 
 def test_the_leaderboard_shows_the_embedded_model(ran: Ran) -> None:
     runs = ran.member.client.get("/api/v1/runs", headers=bearer(ran.token)).json()
-    assert len(runs) == 2 and {r["answer_mode"] for r in runs} == {"free", "constrained"}
+    assert len(runs) >= 2 and {r["answer_mode"] for r in runs} == {"free", "constrained"}
     model = runs[0]["model"]
     page = ran.member.get("/sandbox/leaderboard?suite=bias&answer_mode=free").text
     assert model in page and "Gender" in page
@@ -419,3 +438,12 @@ def test_two_runs_side_by_side(ran: Ran) -> None:
     refused = beta.get(f"/sandbox/compare?a={a}&b={b}")
     assert refused.status_code == 404 and "Mean score" not in refused.text
     assert beta.client.get(f"/api/v1/compare?a={a}&b={b}", headers=bearer(ran.sandbox.pat(beta))).status_code == 404
+
+
+def test_a_spec_job_ends_with_its_verdict(ran: Ran) -> None:
+    state = ran.member.client.get(f"/api/v1/jobs/{ran.spec_job}", headers=bearer(ran.token)).json()
+    assert state["status"] == "done" and state["kind"] == "spec", state
+    assert state["passed"] is True and state["verdict"]["gates"][0]["threshold"] == "bias.mean"
+    page = ran.member.get(f"/sandbox/jobs/{ran.spec_job}").text
+    assert "every threshold met" in page and "bias.mean" in page and "ci.yaml" in page
+    assert ran.member.get(f"/sandbox/jobs/{ran.spec_job}/report", follow_redirects=True).status_code == 200
