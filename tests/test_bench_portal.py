@@ -28,6 +28,7 @@ def test_the_quick_run_reports_every_route_beside_hello(tmp_path: Path) -> None:
         t = targets[name]
         assert t["measured"] and t["errors"] == 0 and t["requests"] > 0, t
         assert t["rps"] > 0 and 0 < t["p50_ms"] <= t["p95_ms"]
+        assert t["one_user"]["requests"] > 0 and t["one_user"]["p50_ms"] <= t["one_user"]["p95_ms"]
         if name != "hello (bare ASGI)":
             assert t["ratio_to_hello"] > 0
     for t in sqlite["targets"]:
