@@ -18,12 +18,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from laif.portal.demo import DEMO_HOLDER, DEMO_ORGANISATION, DEMO_OWNER, run_db, runs_of, seed
+from laif.portal.demo import DEMO_HOLDER, DEMO_ORGANISATION, DEMO_OWNER, DEMO_SYSTEM, run_db, runs_of, seed
 from laif.portal.tables import Account, Organisation
 from laif.store.db import Store
 
 from .conftest import free_port, run_laif
-from .portal_kit import make_portal
+from .portal_kit import Visitor, make_portal
 
 
 @dataclass
@@ -55,9 +55,9 @@ def made_run(tmp_path_factory: pytest.TempPathFactory) -> MadeRun:
     return MadeRun(root, home, ids)
 
 
-def test_seeding_twice_makes_nothing_twice(made_run: MadeRun, tmp_path: Path) -> None:
+def test_seeding_twice_makes_nothing_twice(made_run: MadeRun, tmp_path: Path, laif_home: Path) -> None:
     portal, _ = make_portal(f"sqlite:///{tmp_path / 'portal.db'}")
-    settings = portal.settings.__class__(**{**portal.settings.__dict__, "data_dir": tmp_path / "files"})
+    settings = portal.settings
     first = seed(settings, made_run.store_url, out=made_run.out, portal=portal)
     assert first.runs == first.imported == made_run.run_ids
     assert set(first.passwords) == {DEMO_OWNER, DEMO_HOLDER}
@@ -89,14 +89,46 @@ def test_runs_of_an_out_folder_skips_what_is_not_a_results_file(tmp_path: Path) 
     assert runs_of(tmp_path) == ["abc123"]
 
 
-def test_a_run_the_store_does_not_hold_is_not_imported(made_run: MadeRun, tmp_path: Path) -> None:
+def test_a_run_the_store_does_not_hold_is_not_imported(made_run: MadeRun, tmp_path: Path, laif_home: Path) -> None:
     out = tmp_path / "laif-out"
     out.mkdir()
     (out / "results.json").write_text('{"run_id": "notstored0000"}')
     portal, _ = make_portal(f"sqlite:///{tmp_path / 'portal.db'}")
-    settings = portal.settings.__class__(**{**portal.settings.__dict__, "data_dir": tmp_path / "files"})
-    demo = seed(settings, made_run.store_url, out=out, portal=portal)
-    assert demo.runs == [] and demo.imported == []
+    demo = seed(portal.settings, made_run.store_url, out=out, portal=portal)
+    assert demo.runs == [] and demo.imported == [] and demo.job_id is None
+    portal.close()
+
+
+def test_the_demo_owner_finds_the_run_its_report_and_the_qualification(made_run: MadeRun, tmp_path: Path,
+                                                                        laif_home: Path) -> None:
+    portal, app = make_portal(f"sqlite:///{tmp_path / 'portal.db'}")
+    demo = seed(portal.settings, made_run.store_url, out=made_run.out, portal=portal)
+    owner = Visitor(app)
+    assert owner.sign_in(DEMO_OWNER, demo.passwords[DEMO_OWNER]).headers["location"] == "/password"
+    owner.get("/password")
+    changed = owner.post("/password", {"current": demo.passwords[DEMO_OWNER], "new": "the demo owner's password",
+                                       "repeat": "the demo owner's password"})
+    assert changed.status_code == 303
+    # The sandbox lists the runs of `make run` as a finished job, whose report opens.
+    sandbox = owner.get("/sandbox").text
+    assert f'href="/sandbox/jobs/{demo.job_id}"' in sandbox and "done" in sandbox
+    job = owner.get(f"/sandbox/jobs/{demo.job_id}").text
+    assert made_run.run_ids[0] in job and "Read the report" in job
+    report = owner.client.get(f"/sandbox/jobs/{demo.job_id}/report", follow_redirects=True)
+    assert report.status_code == 200 and made_run.run_ids[0] in report.text
+    # The AI Act pages hold the demo system, qualified.
+    aiact = owner.get("/aiact").text
+    assert DEMO_SYSTEM in aiact
+    system = owner.get(f"/aiact/systems/{demo.system_id}").text
+    assert DEMO_SYSTEM in system and "limited" in system
+    # The catalogue holds the demo data holder's two datasets.
+    listed = owner.get("/datasets").text
+    assert "Bus punctuality by line and month (demo)" in listed
+    assert "Electricity load of two plants, every two hours (demo)" in listed
+    assert demo.datasets == ["demo-bus-punctuality", "demo-energy-load"]
+    assert "Demo Data Holder" in owner.get("/datasets/demo-energy-load").text
+    # Seeding again keeps the one job.
+    assert seed(portal.settings, made_run.store_url, out=made_run.out, portal=portal).job_id == demo.job_id
     portal.close()
 
 

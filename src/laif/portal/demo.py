@@ -11,26 +11,59 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from laif.errors import BadInput
 from laif.portal.core import Portal
+from laif.portal.jobs import ANSWER_MODES, Job, JobStatus, job_dir, run_db
 from laif.portal.scope import Caller, audit, caller_for
 from laif.portal.security import hash_password
 from laif.portal.settings import PortalSettings
-from laif.portal.tables import Account, Membership, Organisation, Role
+from laif.portal.tables import Account, Membership, Organisation, Role, now
 from laif.store.db import ExchangeRow, JudgeRow, RunRow, Store, VerdictRow
 
 DEMO_ORGANISATION = "Demo SME"
 DEMO_OWNER = "owner@demo-sme.lu"
 DEMO_HOLDER_ORGANISATION = "Demo Data Holder"
 DEMO_HOLDER = "holder@demo-data.lu"
+#: The demo SME's AI system, qualified with these answers (the question ids of `laif qualify`): a
+#: chatbot the SME provides, which talks with people and writes text: limited risk, Art. 50(1), (2).
+DEMO_SYSTEM = "Customer-service chatbot (demo)"
+DEMO_ANSWERS: dict[str, Any] = {
+    "scope.union": "market", "ai_system.infers": "yes", "ai_system.autonomy": "yes", "role": "provider",
+    "provider.outside_union": "no", "prohibited": ["none"], "annex_i.safety_component": "no",
+    "annex_iii.uses": ["none"], "transparency.interacts": "yes", "transparency.generates": "yes",
+    "transparency.emotion_or_categorisation": "no", "transparency.deep_fake": "no", "gpai.model": "no",
+}
+#: The demo data holder's two datasets: a sample shipped in laif.portal's data (made up for the
+#: demo), profiled and published through the datasets pages' scope, with these fields.
+DEMO_DATASETS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("demo-bus-punctuality.csv", {
+        "identifier": "demo-bus-punctuality", "title": "Bus punctuality by line and month (demo)",
+        "description": "Trips and the share of them on time, per bus line and month of 2025. Made up for the "
+                       "portal's demo: no real operator's figures.",
+        "contact": {"name": "Demo Data Holder", "email": "data@demo-data.lu"}, "licence": "CC_BY_4_0",
+        "access_rights": "public", "themes": ["TRAN"], "keywords": ["mobility", "bus", "punctuality", "demo"],
+        "languages": ["en"], "spatial": ["LUX"]}),
+    ("demo-energy-load.csv", {
+        "identifier": "demo-energy-load", "title": "Electricity load of two plants, every two hours (demo)",
+        "description": "The load in kW and the outside temperature of two plants over three days of March "
+                       "2025, every two hours. Made up for the portal's demo; access on request.",
+        "contact": {"name": "Demo Data Holder", "email": "data@demo-data.lu"}, "licence": "CC_BY_4_0",
+        "access_rights": "restricted", "themes": ["ENER"], "keywords": ["energy", "load", "industry", "demo"],
+        "languages": ["en"], "spatial": ["LUX"]}),
+)
 #: Who the audit log names for what the seeding does.
 ACTOR = "laif serve --demo"
+#: The demo job's params name where its runs came from.
+SOURCE = "make run"
 
 
 @dataclass
@@ -43,6 +76,10 @@ class DemoSeed:
     owner_account_id: int
     holder_account_id: int
     runs: list[str] = field(default_factory=list)
+    job_id: int | None = None
+    system_id: int | None = None
+    risk_class: str | None = None
+    datasets: list[str] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)
     passwords: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -90,12 +127,12 @@ def caller(portal: Portal, s: Session, account_id: int, organisation_id: int) ->
 
 # --- the runs of `make run` -----------------------------------------------------------------
 
-def runs_of(out: Path | None) -> list[str] | None:
-    """The run ids of the results.json files in `out` (`laif assess --out`: one file, or one per
-    suite or answer mode in sub-folders); None when there is none, meaning every stored run."""
+def reports_of(out: Path | None) -> dict[str, Path]:
+    """The folders of `out` that hold a run's results.json (`laif assess --out`: the folder itself,
+    or one sub-folder per suite or answer mode), by run id."""
+    found: dict[str, Path] = {}
     if out is None or not out.is_dir():
-        return None
-    ids: list[str] = []
+        return found
     for path in sorted([out / "results.json", *out.glob("*/results.json")]):
         if not path.is_file():
             continue
@@ -103,9 +140,15 @@ def runs_of(out: Path | None) -> list[str] | None:
             run_id = json.loads(path.read_text(encoding="utf-8")).get("run_id")
         except (OSError, ValueError, AttributeError):
             continue  # not a results file of laif's: nothing of it to show
-        if isinstance(run_id, str) and run_id not in ids:
-            ids.append(run_id)
-    return ids or None
+        if isinstance(run_id, str) and run_id not in found:
+            found[run_id] = path.parent
+    return found
+
+
+def runs_of(out: Path | None) -> list[str] | None:
+    """The run ids of the results.json files in `out`; None when there is none, meaning every
+    stored run."""
+    return list(reports_of(out)) or None
 
 
 def _copy(row: Any) -> Any:
@@ -151,12 +194,89 @@ def import_runs(source_url: str, target_url: str, run_ids: list[str] | None) -> 
         target.engine.dispose()
 
 
-def run_db(settings: PortalSettings, organisation_id: int) -> str:
-    """The organisation's own run store, where its sandbox jobs store their runs (the same URL as
-    laif.portal.jobs.run_db)."""
-    path = settings.files() / "orgs" / str(organisation_id) / "runs.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
+def demo_job(portal: Portal, demo: DemoSeed, reports: dict[str, Path]) -> int | None:
+    """The SME's runs of `make run` as one finished job of its sandbox, with their reports copied
+    into the job's folder (one sub-folder per answer mode, as a job writes them), so that the
+    sandbox lists it, shows its runs and opens its report. None when there is no run."""
+    if not demo.runs:
+        return None
+    settings = portal.settings
+    with portal.session() as s:
+        job = next((j for j in s.scalars(select(Job).where(Job.organisation_id == demo.organisation_id))
+                    if (j.params or {}).get("source") == SOURCE and sorted(j.run_ids or []) == sorted(demo.runs)), None)
+        if job is None:
+            store = Store(run_db(settings, demo.organisation_id))
+            try:
+                runs = [run for run in (store.get_run(run_id) for run_id in demo.runs) if run is not None]
+            finally:
+                store.engine.dispose()
+            modes = [folder.name for run_id, folder in reports.items() if run_id in demo.runs
+                     and folder.name in ANSWER_MODES] or ["free"]
+            total = sum(run.total_prompts for run in runs)
+            job = Job(organisation_id=demo.organisation_id, system_id=None, kind="options",
+                      params={"suites": sorted({run.suite for run in runs}),
+                              "languages": list(dict.fromkeys(lang for run in runs for lang in run.languages)),
+                              "limit": runs[0].limit if runs else None, "answer_modes": modes, "source": SOURCE},
+                      status=JobStatus.done.value, stage="done", done=total, total=total,
+                      message="the runs of `make run`, imported by laif serve --demo", run_ids=list(demo.runs),
+                      created_by=demo.owner_account_id, created_at=min((r.created_at for r in runs), default=now()),
+                      started_at=min((r.created_at for r in runs), default=now()),
+                      finished_at=max((r.finished_at or r.created_at for r in runs), default=now()))
+            s.add(job)
+            s.flush()
+            audit(s, None, "job.import", f"job:{job.id}", {"runs": list(demo.runs)}, actor=ACTOR,
+                  organisation_id=demo.organisation_id)
+        folder = job_dir(settings, job)
+        several = len([r for r in demo.runs if r in reports]) > 1
+        for run_id in demo.runs:
+            source = reports.get(run_id)
+            if source is None:
+                continue
+            target = folder / source.name if several else folder
+            target.mkdir(parents=True, exist_ok=True)
+            for path in source.iterdir():
+                if path.is_file() and not path.is_symlink() and not (target / path.name).exists():
+                    shutil.copyfile(path, target / path.name)
+        return job.id
+
+
+# --- the qualification ----------------------------------------------------------------------
+
+def qualification(portal: Portal, demo: DemoSeed) -> tuple[int, str]:
+    """The demo system of the SME, made and qualified through the AI Act pages' scope when
+    missing: its id and risk class."""
+    from laif.portal.aiact_scope import AiActScope
+
+    with portal.session() as s:
+        scope = AiActScope(s, caller(portal, s, demo.owner_account_id, demo.organisation_id))
+        found = [row for row in scope.systems() if row.name == DEMO_SYSTEM]
+        system = found[0] if found else scope.create_system(DEMO_SYSTEM)
+        if system.result is None:
+            system = scope.qualify(system.id, dict(DEMO_ANSWERS))
+        return system.id, str(system.risk_class)
+
+
+# --- the catalogue -----------------------------------------------------------------------------
+
+def catalogue(portal: Portal, demo: DemoSeed) -> list[str]:
+    """The demo data holder's datasets, each drafted from its sample and published through the
+    datasets pages' scope when the catalogue does not hold it yet: their identifiers."""
+    from laif.portal.datasets_pages import DatasetsScope
+    from laif.services import datasets
+
+    held: list[str] = []
+    for sample, fields in DEMO_DATASETS:
+        identifier = str(fields["identifier"])
+        try:
+            datasets.show(identifier, portal.settings.db_url)
+        except BadInput:  # not published yet
+            content = resources.files("laif.portal").joinpath(f"data/{sample}").read_bytes()
+            with portal.session() as s:
+                scope = DatasetsScope(s, caller(portal, s, demo.holder_account_id, demo.holder_organisation_id),
+                                      portal.settings)
+                scope.publish(fields, scope.make_draft(sample, content))
+        held.append(identifier)
+    return held
 
 
 # --- the whole demo -------------------------------------------------------------------------
@@ -176,7 +296,12 @@ def seed(settings: PortalSettings, run_store_url: str, *, out: Path | None = Pat
             owner = _account(s, DEMO_OWNER, "Demo Owner", sme, Role.sme_owner, passwords)
             holder = _account(s, DEMO_HOLDER, "Demo Holder", holder_org, Role.data_holder, passwords)
             demo = DemoSeed(sme.id, holder_org.id, owner.id, holder.id, passwords=passwords)
-        demo.runs, demo.imported = import_runs(run_store_url, run_db(settings, demo.organisation_id), runs_of(out))
+        reports = reports_of(out)
+        demo.runs, demo.imported = import_runs(run_store_url, run_db(settings, demo.organisation_id),
+                                               list(reports) or None)
+        demo.job_id = demo_job(portal, demo, reports)
+        demo.system_id, demo.risk_class = qualification(portal, demo)
+        demo.datasets = catalogue(portal, demo)
         return demo
     finally:
         if own:
