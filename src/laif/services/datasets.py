@@ -27,6 +27,7 @@ from laif.catalogue.entry import Entry, load_entry, write_draft
 from laif.catalogue.profile import profile as profile_sample
 from laif.catalogue.store import FILTERS, TRANSITIONS, Catalogue, Hit
 from laif.errors import EXIT_GATE, BadInput, LaifError
+from laif.store.db import shared
 
 __all__ = ["ACTIONS", "DEFAULT_BASE", "FILTERS", "DcatExport", "Draft", "Harvested", "Hit", "InvalidCatalogue",
            "InvalidEntry", "Published", "act", "dataset_dcat", "draft", "export", "export_dcat", "facets", "harvest",
@@ -120,7 +121,7 @@ def publish(entry: Entry | Path, holder: str, *, replace: bool = False, base: st
     if not report["conforms"]:
         where = entry if isinstance(entry, Path) else checked.identifier
         raise InvalidEntry(f"{where}: the entry is not valid DCAT-AP; nothing published", report)
-    new = Catalogue(db).put(checked, holder, replace=replace)
+    new = shared(Catalogue, db).put(checked, holder, replace=replace)
     return Published(checked.identifier, checked.access_rights, new, report)
 
 
@@ -129,7 +130,7 @@ def search(query: str = "", *, limit: int = 20, theme: str | None = None, publis
            db: str | None = None) -> list[Hit]:
     """Full-text search (each word also as a prefix, accents folded) with filters, best match first;
     an empty query lists everything, newest first."""
-    return Catalogue(db).search(query, limit=limit, theme=theme, publisher=publisher, access=access,
+    return shared(Catalogue, db).search(query, limit=limit, theme=theme, publisher=publisher, access=access,
                                 format=format, language=language)
 
 
@@ -138,7 +139,7 @@ def facets(query: str = "", *, theme: str | None = None, publisher: str | None =
            db: str | None = None) -> dict[str, list[tuple[str, str, int]]]:
     """What `search` would find, counted by theme, access, publisher and language: for each, a list of
     (value to filter by, label, number of datasets), most datasets first."""
-    found = Catalogue(db).facets(query, kinds=("theme", "access", "publisher", "language"), theme=theme,
+    found = shared(Catalogue, db).facets(query, kinds=("theme", "access", "publisher", "language"), theme=theme,
                                  publisher=publisher, access=access, format=format, language=language)
     return {kind: [(value, _label(kind, label), n) for value, label, n in values] for kind, values in found.items()}
 
@@ -154,14 +155,14 @@ def _label(kind: str, value: str) -> str:
 
 def show(identifier: str, db: str | None = None) -> dict[str, Any]:
     """An entry as stored: the metadata and the profile of its sample, who holds it, where it came from."""
-    row = Catalogue(db).get(identifier)
+    row = shared(Catalogue, db).get(identifier)
     return {"identifier": row.identifier, "holder": row.holder, "source": row.source,
             "issued": row.issued.isoformat(), "modified": row.modified.isoformat(), "record": row.record}
 
 
 def export_dcat(fmt: str = "turtle", base: str = DEFAULT_BASE, db: str | None = None) -> DcatExport:
     """The whole catalogue as DCAT-AP 3 ("turtle" or "json-ld"), validated with SHACL first."""
-    catalogue = Catalogue(db)
+    catalogue = shared(Catalogue, db)
     rows = [(Entry.model_validate(r.record), _stamp(r.issued), _stamp(r.modified)) for r in catalogue.entries()]
     graph = dcat.to_graph(rows, dcat.CatalogInfo(base=base))
     report = dcat.validate(graph)
@@ -173,7 +174,7 @@ def export_dcat(fmt: str = "turtle", base: str = DEFAULT_BASE, db: str | None = 
 def dataset_dcat(identifier: str, fmt: str = "turtle", base: str = DEFAULT_BASE, db: str | None = None) -> str:
     """One dataset as DCAT-AP 3 ("turtle" or "json-ld"), in its catalogue, as `export_dcat` writes it:
     what a dataset's URI (`<base>dataset/<identifier>`) answers. Checked when it was published."""
-    row = Catalogue(db).get(identifier)
+    row = shared(Catalogue, db).get(identifier)
     entry = (Entry.model_validate(row.record), _stamp(row.issued), _stamp(row.modified))
     return dcat.serialise(dcat.to_graph([entry], dcat.CatalogInfo(base=base)), fmt)
 
@@ -217,7 +218,7 @@ def harvest(source: str, db: str | None = None) -> Harvested:
     graph = dcat.parse(data, name)
     report = dcat.validate(graph)
     imported = dcat.from_graph(graph)
-    catalogue = Catalogue(db)
+    catalogue = shared(Catalogue, db)
     added = updated = 0
     skipped = list(imported.skipped)
     for entry, issued, modified in imported.entries:
@@ -236,7 +237,7 @@ def harvest(source: str, db: str | None = None) -> Harvested:
 
 def request_access(identifier: str, who: str, purpose: str, db: str | None = None) -> str:
     """Ask the holder for access to a restricted or non-public dataset; returns the request's id."""
-    return Catalogue(db).request_access(identifier, who, purpose)
+    return shared(Catalogue, db).request_access(identifier, who, purpose)
 
 
 def act(request_id: str, who: str, action: str, message: str = "", db: str | None = None) -> str:
@@ -244,10 +245,10 @@ def act(request_id: str, who: str, action: str, message: str = "", db: str | Non
     returns the request's new status. Only the side whose turn it is may act."""
     if action not in ACTIONS:
         raise BadInput(f"unknown action {action!r}; use {', '.join(ACTIONS)}")
-    return Catalogue(db).act(request_id, who, action, message)
+    return shared(Catalogue, db).act(request_id, who, action, message)
 
 
 def requests(dataset: str | None = None, who: str | None = None, db: str | None = None) -> list[dict[str, Any]]:
     """Access requests with every step (who did what, when); `dataset` and `who` (a requester or
     holder) narrow them."""
-    return Catalogue(db).requests(dataset, who)
+    return shared(Catalogue, db).requests(dataset, who)

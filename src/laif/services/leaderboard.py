@@ -3,7 +3,9 @@ prints it and the portal shows it; and the installed suites described."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from laif.core.suite import Metric, declared_metrics
@@ -35,6 +37,14 @@ class Leaderboard:
         return render_leaderboard(self.rows, self.categories, self.suite, self.metrics)
 
 
+@lru_cache(maxsize=32)
+def _columns(suite: str) -> tuple[tuple[str, ...], tuple[Metric, ...]]:
+    """A suite's categories and leaderboard columns: loading a suite reads its whole bank (about
+    0.2 s for bias), and a portal asks for them on every leaderboard page."""
+    loaded = load_suite(suite)
+    return tuple(loaded.categories), tuple(leaderboard_columns(declared_metrics(loaded)))
+
+
 def leaderboard(suite: str = "bias", answer_mode: str = "free", db: str | None = None) -> Leaderboard:
     """The leaderboard of `suite` (or "all": the mean score per suite) for runs in `answer_mode`
     (free, constrained, likelihood, or "all": a row per model and mode, one suite only)."""
@@ -46,8 +56,8 @@ def leaderboard(suite: str = "bias", answer_mode: str = "free", db: str | None =
         categories, rows = overview_rows(Store(db), answer_mode)
         title = "Overview across suites (mean score of each model's latest run)"
     else:
-        loaded = load_suite(suite)
-        categories, metrics = list(loaded.categories), leaderboard_columns(declared_metrics(loaded))
+        known, columns = _columns(suite)
+        categories, metrics = list(known), list(columns)
         rows = leaderboard_rows(Store(db), suite, metrics, answer_mode)
         title = f"Leaderboard: {suite}"
     if answer_mode == "all":
@@ -58,5 +68,11 @@ def leaderboard(suite: str = "bias", answer_mode: str = "free", db: str | None =
 
 
 def describe_suites() -> list[dict[str, Any]]:
-    """Each installed suite with its categories, languages and prompt counts."""
-    return [load_suite(name).describe() for name in available_suites()]
+    """Each installed suite with its categories, languages and prompt counts (read once per set
+    of installed suites: the portal's sandbox form asks on every page)."""
+    return copy.deepcopy(_described(tuple(available_suites())))
+
+
+@lru_cache(maxsize=4)
+def _described(names: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [load_suite(name).describe() for name in names]

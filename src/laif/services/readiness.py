@@ -29,6 +29,7 @@ from laif.readiness.report import render_html, render_pdf
 from laif.readiness.rules import findings
 from laif.readiness.scoring import BAND_NAMES, band, score
 from laif.readiness.store import AssessmentRow, ReadinessStore
+from laif.store.db import shared
 
 SCHEMA = "laif.readiness/1"
 MAX_NAME = 200
@@ -98,7 +99,7 @@ def assess(answers: Answers, organisation: str | None = None, *, db_url: str | N
     qbank = loaded.bank
     scores = score(answers, qbank)
     sector, size = str(answers.get("profile.sector")), str(answers.get("profile.size"))
-    store = ReadinessStore(db_url)
+    store = shared(ReadinessStore, db_url)
     earlier = store.history(name)
     row = AssessmentRow(id=uuid.uuid4().hex, organisation=name, sector=sector, size=size, bank_version=qbank.version,
                         taken_at=taken_at or datetime.now(UTC), answers=dict(answers.values),
@@ -138,7 +139,7 @@ def assess(answers: Answers, organisation: str | None = None, *, db_url: str | N
 
 def history(organisation: str, db_url: str | None = None) -> list[dict[str, Any]]:
     """The organisation's assessments, T0 first, with overall score, band and dimension scores."""
-    return [{"label": _label(i)} | row.as_dict() for i, row in enumerate(ReadinessStore(db_url).history(organisation))]
+    return [{"label": _label(i)} | row.as_dict() for i, row in enumerate(shared(ReadinessStore, db_url).history(organisation))]
 
 
 def report_paths(out: Path) -> dict[str, Path]:

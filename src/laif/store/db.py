@@ -9,11 +9,12 @@ that was answered.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -209,6 +210,29 @@ class TableStore:
         """One transaction: committed when the block ends, rolled back if it raises."""
         with self._sessions() as session, session.begin():
             yield session
+
+
+_Shared = TypeVar("_Shared")
+_SHARED: dict[tuple[type[Any], str], Any] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(cls: type[_Shared], url: str | None = None) -> _Shared:
+    """The one `cls` store (made as `cls(url)`, holding its engine in `.engine`) of this process on
+    `url`, made on first use:
+    for a server, where a store made per request would open an engine and a connection pool per
+    request (PostgreSQL then refuses clients). A SQLite file deleted since is opened afresh."""
+    url = url or default_url()
+    key = (cls, url)
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is not None and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).expanduser().exists():
+            found.engine.dispose()
+            found = None
+        if found is None:
+            found = _SHARED[key] = cls(url)  # type: ignore[call-arg]
+    assert isinstance(found, cls)
+    return found
 
 
 class Store(TableStore):
