@@ -207,6 +207,26 @@ def test_search_ranks_filters_and_folds_accents(backend: str, tmp_path: Path, re
     assert cat.count() == 3
 
 
+def test_facet_counts_are_kept_until_the_catalogue_changes_in_any_process(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cat.db'}"
+    cat, other = Catalogue(url), Catalogue(url)  # `other` stands for another process on the same file
+    _fill(cat)
+    themes = dict((v, n) for v, _, n in cat.facets()["theme"])
+    assert themes == {"heal": 2, "tran": 1, "regi": 1}
+    assert cat.facets() == cat.facets()  # kept, and the same answer
+    # The last entry again with as many terms, one theme changed: its terms get the same row ids.
+    other.put(entry("diagnoses-codes", title="Diagnosis codes", themes=["EDUC"], languages=["fr", "de"],
+                    access_rights="public", profile={"format": "json"}), "holder", replace=True)
+    assert dict((v, n) for v, _, n in cat.facets()["theme"]) == {"heal": 1, "tran": 1, "regi": 1, "educ": 1}
+    assert dict((v, n) for v, _, n in cat.facets("hospital")["theme"]) == {"heal": 1, "educ": 1}
+    other.put(entry("new-one", themes=["HEAL"]), "holder")
+    assert dict((v, n) for v, _, n in cat.facets("hospital")["theme"]) == {"heal": 2, "educ": 1}
+    assert dict((v, n) for v, _, n in cat.facets(access="public")["access"]) == {"public": 2}
+    with pytest.raises(BadInput):  # a refused put changes nothing and counts nothing again
+        other.put(entry("new-one"), "holder")
+    assert dict((v, n) for v, _, n in cat.facets()["theme"])["heal"] == 2
+
+
 def test_access_requests_record_who_and_when(tmp_path: Path) -> None:
     cat = Catalogue(f"sqlite:///{tmp_path / 'cat.db'}")
     _fill(cat)

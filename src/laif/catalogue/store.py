@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, delete, select, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, delete, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from laif.catalogue import vocab
@@ -68,6 +69,21 @@ class TermRow(CatalogueBase):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("catalogue_datasets.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(300))
+
+
+class GenerationRow(CatalogueBase):
+    """One row: a number that every change of the datasets raises (in `put`'s transaction), so that
+    what is counted over all of them (the facets) is counted again only after a change, made by
+    this process or any other."""
+
+    __tablename__ = "catalogue_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
+#: Facet counts kept per catalogue, per question: at most this many questions.
+FACETS_KEPT = 256
 
 
 class RequestRow(CatalogueBase):
@@ -130,7 +146,10 @@ class Catalogue:
                                   f"GENERATED ALWAYS AS ({_PG_VECTOR}) STORED"))
                 conn.execute(text("CREATE INDEX IF NOT EXISTS catalogue_fts_gin ON catalogue_datasets USING GIN (fts)"))
             conn.execute(text("CREATE INDEX IF NOT EXISTS catalogue_terms_kv ON catalogue_terms (kind, value, dataset_id)"))
+            conn.execute(text("INSERT INTO catalogue_generation (id, generation) VALUES (1, 0) ON CONFLICT DO NOTHING"))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._facets: dict[Any, tuple[int, dict[str, list[tuple[str, str, int]]]]] = {}
+        self._facets_lock = threading.Lock()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -176,6 +195,8 @@ class Catalogue:
             s.flush()
             s.execute(delete(TermRow).where(TermRow.dataset_id == row.id))
             s.add_all(TermRow(dataset_id=row.id, kind=k, value=v) for k, v in self._terms(entry))
+            s.execute(update(GenerationRow).where(GenerationRow.id == 1)
+                      .values(generation=GenerationRow.generation + 1))
             if self.dialect == "sqlite":
                 s.execute(text("DELETE FROM catalogue_fts WHERE rowid = :id"), {"id": row.id})
                 s.execute(text("INSERT INTO catalogue_fts (rowid, fts_title, fts_keywords, fts_body) "
@@ -242,7 +263,25 @@ class Catalogue:
     def facets(self, query: str = "", kinds: tuple[str, ...] = FILTERS, **filters: str | None
                ) -> dict[str, list[tuple[str, str, int]]]:
         """For each kind of filter, its values among the datasets matching `query` and `filters`:
-        (value as filtered, value as written, number of datasets), most datasets first."""
+        (value as filtered, value as written, number of datasets), most datasets first. Counting
+        reads every dataset's terms (20 ms at 10,000 datasets): an answer is kept until the
+        catalogue's generation moves."""
+        key = (query, kinds, tuple(sorted(filters.items())))
+        with self.engine.connect() as conn:
+            generation = conn.execute(text("SELECT generation FROM catalogue_generation WHERE id = 1")).scalar()
+        kept = self._facets.get(key)
+        if kept is not None and generation is not None and kept[0] == generation:
+            return {kind: list(values) for kind, values in kept[1].items()}
+        out = self._count_facets(query, kinds, filters)
+        if generation is not None:  # read before counting: a change made meanwhile only counts again
+            with self._facets_lock:
+                if len(self._facets) >= FACETS_KEPT:
+                    self._facets.pop(next(iter(self._facets)))
+                self._facets[key] = (generation, out)
+        return {kind: list(values) for kind, values in out.items()}
+
+    def _count_facets(self, query: str, kinds: tuple[str, ...], filters: dict[str, str | None]
+                      ) -> dict[str, list[tuple[str, str, int]]]:
         source, where, params, _, _ = self._matching(query, filters)
         names = ", ".join(f":kind{i}" for i in range(len(kinds)))
         params.update({f"kind{i}": kind for i, kind in enumerate(kinds)})

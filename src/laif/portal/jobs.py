@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from laif.errors import BadInput, LaifError
@@ -303,6 +303,7 @@ class JobsScope(Scoped):
         """The organisation's stored runs, newest first, with the job that made each (None for a run
         that came another way, such as the demo's)."""
         from laif.store import Store
+        from laif.store.db import RunRow, shared
 
         path = self.settings.files() / "orgs" / str(self.caller.organisation_id) / "runs.db"
         if not path.exists():
@@ -312,15 +313,16 @@ class JobsScope(Scoped):
                 Job.organisation_id == self.caller.organisation_id).order_by(Job.id)).all():
             for run_id in run_ids or []:
                 by_run[run_id] = job_id
-        store = Store(run_db(self.settings, self.caller.organisation_id))
-        try:
-            rows = store.runs(status=None)
-        finally:
-            store.engine.dispose()
-        return [{"id": r.id, "suite": r.suite, "model": r.model_name, "model_spec": r.model_spec,
-                 "answer_mode": (r.summary or {}).get("answer_mode", "free"), "created": aware(r.created_at),
-                 "status": r.status, "total_prompts": r.total_prompts, "job_id": by_run.get(r.id)}
-                for r in sorted(rows, key=lambda r: aware(r.created_at), reverse=True)]
+        # The columns shown only, the answer mode read in SQL: a full run decodes five JSON columns
+        # (70 ms for 1,000 runs); the store is the process's one for the organisation's file.
+        mode = func.coalesce(RunRow.summary["answer_mode"].as_string(), "free")
+        with shared(Store, run_db(self.settings, self.caller.organisation_id)).session() as runs:
+            rows = runs.execute(select(RunRow.id, RunRow.suite, RunRow.model_name, RunRow.model_spec, mode,
+                                    RunRow.created_at, RunRow.status, RunRow.total_prompts
+                                    ).order_by(RunRow.created_at)).all()
+        return [{"id": r[0], "suite": r[1], "model": r[2], "model_spec": r[3], "answer_mode": r[4],
+                 "created": aware(r[5]), "status": r[6], "total_prompts": r[7], "job_id": by_run.get(r[0])}
+                for r in sorted(rows, key=lambda r: aware(r[5]), reverse=True)]
 
 
 # --- the worker ---------------------------------------------------------------------------------

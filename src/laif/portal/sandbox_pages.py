@@ -42,6 +42,7 @@ from laif.runner.answer_modes import ANSWER_MODES
 from laif.services.leaderboard import Leaderboard, describe_suites, leaderboard
 from laif.services.progress import ProgressEvent, sse
 from laif.store import Store
+from laif.store.db import shared
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["sandbox"])
@@ -158,7 +159,9 @@ def _board(settings: PortalSettings, caller: Caller, suite: str, answer_mode: st
     if suite != "all" and suite not in {s.name for s in suite_choices()}:
         raise Refused(_("unknown suite {name}").format(name=suite))
     try:
-        return leaderboard(suite, answer_mode, db=run_db(settings, caller.organisation_id))
+        # The organisation's run store, one per process: a store per page would open an engine and
+        # check its migrations on every view.
+        return leaderboard(suite, answer_mode, store=shared(Store, run_db(settings, caller.organisation_id)))
     except LaifError as exc:
         raise Refused(exc.message) from None
 
