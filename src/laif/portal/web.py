@@ -107,6 +107,12 @@ class SessionState:
             with self.portal.session() as s:
                 s.execute(delete(WebSession).where(WebSession.id_hash == old))
 
+    def pending(self) -> bool:
+        """Whether `save` has anything to write (most requests have not)."""
+        if self.session_id is None:
+            return bool(self.data)
+        return self._dirty or self.data != self._saved
+
     def save(self) -> None:
         if self.session_id is None and self.data:  # something was put in an anonymous visitor's session
             self._new()
@@ -150,13 +156,17 @@ class SessionMiddleware:
         morsel = _cookies(scope).get(COOKIE)
         session_id = self.signer.loads(morsel.value) if morsel else None
         client = scope.get("client")
-        state = await run_in_threadpool(SessionState, self.portal, session_id, client[0] if client else None)
+        address = client[0] if client else None
+        # A request without a session (the API's) reads nothing: no worker thread is taken for it.
+        state = (await run_in_threadpool(SessionState, self.portal, session_id, address) if session_id
+                 else SessionState(self.portal, None, address))
         scope["laif.session"] = state
         scope["session"] = state.data
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
-                await run_in_threadpool(state.save)
+                if state.pending():  # most requests change nothing: no worker thread is taken then
+                    await run_in_threadpool(state.save)
                 if state.cookie_changed:
                     message.setdefault("headers", []).append((b"set-cookie", self._cookie(state).encode("latin-1")))
             await send(message)
