@@ -174,8 +174,9 @@ def test_a_new_user_does_everything_in_the_browser(demo: Demo, browser: Browser)
     shot(owner, "10-aiact-obligations")
     owner.go_back()
     owner.get_by_role("link", name=re.compile(r"^Controls")).click()
-    control = owner.locator("section.control").first
-    control.get_by_role("radio").first.check()
+    control = owner.locator("section.control").filter(
+        has=owner.get_by_role("heading", name="People told they are talking to an AI"))
+    control.get_by_role("radio", name=re.compile(r"^4: implemented")).check()
     control.get_by_label("Evidence file").set_input_files(files=[{
         "name": "chatbot-disclosure.txt", "mimeType": "text/plain",
         "buffer": b"Every conversation opens with: you are talking with an AI system.\n"}])
@@ -189,12 +190,14 @@ def test_a_new_user_does_everything_in_the_browser(demo: Demo, browser: Browser)
     shot(owner, "12-aiact-bundle")
     with owner.expect_download() as download:
         bundle_link.click()
-    bundle = Path(download.value.path())
-    assert bundle.read_bytes()[:2] == b"PK"
+    bundle = Path(download.value.path()).read_bytes()
+    name = download.value.suggested_filename
+    assert bundle[:2] == b"PK" and name.endswith(".zip")
     owner.goto(f"{base}/aiact/verify")
-    owner.get_by_label("Evidence bundle (.zip)").set_input_files(bundle)
+    owner.get_by_label("Evidence bundle (.zip)").set_input_files(
+        files=[{"name": name, "mimeType": "application/zip", "buffer": bundle}])
     owner.get_by_role("button", name="Verify").click()
-    expect(owner.get_by_role("heading", name=re.compile(r"^Intact: .* verifies"))).to_be_visible()
+    expect(owner.get_by_role("heading", name=f"Intact: {name} verifies")).to_be_visible()
     expect(owner.get_by_text("chatbot-disclosure.txt").first).to_be_visible()
     shot(owner, "13-aiact-verify")
 
