@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,8 +169,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def open_engine(url: str, base: type[DeclarativeBase]) -> Engine:
-    """An engine on `url` (SQLite's folder made, its pragmas set) with `base`'s tables created."""
+def open_engine(url: str, base: type[DeclarativeBase], make: Callable[[Engine], None] | None = None) -> Engine:
+    """An engine on `url` (SQLite's folder made, its pragmas set) with `base`'s tables created, or
+    made by `make` (a store with migrations)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -180,7 +181,10 @@ def open_engine(url: str, base: type[DeclarativeBase]) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
-        base.metadata.create_all(engine)
+        if make is None:
+            base.metadata.create_all(engine)
+        else:
+            make(engine)
     except OperationalError as exc:
         raise BadInput(f"--db: cannot open the database ({exc.orig})") from exc
     return engine
@@ -194,8 +198,12 @@ class TableStore:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
-        self.engine: Engine = open_engine(self.url, self.tables)
+        self.engine: Engine = open_engine(self.url, self.tables, self._make_tables())
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _make_tables(self) -> Callable[[Engine], None] | None:
+        """What makes the tables on a database: None for `create_all`."""
+        return None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -231,6 +239,12 @@ class Store(TableStore):
     """The one place runs are read and written."""
 
     tables = Base
+
+    def _make_tables(self) -> Callable[[Engine], None] | None:
+        """Alembic's revisions (laif.store.migrate), not `create_all`."""
+        from laif.store import migrate
+
+        return migrate.upgrade
 
     # --- runs ---------------------------------------------------------------
     def resumable_run(self, spec_hash: str) -> RunRow | None:
