@@ -62,12 +62,17 @@ def test_seeding_twice_makes_nothing_twice(made_run: MadeRun, tmp_path: Path, la
     assert first.runs == first.imported == made_run.run_ids
     assert set(first.passwords) == {DEMO_OWNER, DEMO_HOLDER}
     second = seed(settings, made_run.store_url, out=made_run.out, portal=portal)
-    assert second.passwords == {} and second.imported == [] and second.runs == made_run.run_ids
+    # Nobody has chosen a password yet: new one-time passwords replace the first (perhaps lost) ones.
+    assert set(second.passwords) == {DEMO_OWNER, DEMO_HOLDER} and second.passwords[DEMO_OWNER] != first.passwords[DEMO_OWNER]
+    assert second.imported == [] and second.runs == made_run.run_ids
     assert (second.organisation_id, second.owner_account_id) == (first.organisation_id, first.owner_account_id)
     with portal.session() as s:
         assert s.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == DEMO_ORGANISATION)) == 1
         owner = s.scalars(select(Account).where(Account.email == DEMO_OWNER)).one()
-        assert owner.must_change_password and owner.password_hash and first.passwords[DEMO_OWNER] not in owner.password_hash
+        assert owner.must_change_password and owner.password_hash and second.passwords[DEMO_OWNER] not in owner.password_hash
+        owner.must_change_password = False  # as after the owner's first sign-in
+    third = seed(settings, made_run.store_url, out=made_run.out, portal=portal)
+    assert set(third.passwords) == {DEMO_HOLDER}  # an account with its own password keeps it
     # The SME's own store holds the run with every answer and verdict of the source.
     source, own = Store(made_run.store_url), Store(run_db(settings, first.organisation_id))
     run_id = made_run.run_ids[0]
@@ -175,8 +180,8 @@ def test_laif_serve_demo_prints_the_address_and_one_time_passwords(made_run: Mad
     holder = re.search(rf"login as '{re.escape(DEMO_HOLDER)}' with the one-time password (\S+)", printed)
     assert owner and holder and owner.group(1) != holder.group(1)
     assert token
-    # A second start finds the demo made: no password is printed again; the printed one signs in
-    # and must be changed first.
+    # A second start before anyone signed in (the first terminal's passwords lost): new one-time
+    # passwords are printed and the first ones no longer sign in.
     proc, base = _start(made_run)
     try:
         client = httpx.Client(base_url=base, timeout=30, follow_redirects=False)
@@ -184,8 +189,9 @@ def test_laif_serve_demo_prints_the_address_and_one_time_passwords(made_run: Mad
         assert token
         signed = client.post("/login", data={"email": DEMO_OWNER, "password": owner.group(1), "next": "/",
                                              "csrf_token": token.group(1)})
-        assert signed.status_code == 303 and signed.headers["location"] == "/password"
+        assert signed.status_code == 401
     finally:
         again = _stop(proc)
-    assert "one-time password" not in again
+    renewed = re.search(rf"login as '{re.escape(DEMO_OWNER)}' with the one-time password (\S+)", again)
+    assert renewed and renewed.group(1) != owner.group(1)
     assert f"demo: '{DEMO_ORGANISATION}' has 1 run(s)" in again

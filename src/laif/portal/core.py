@@ -91,11 +91,20 @@ class Portal:
     # --- the first admin ----------------------------------------------------------------
     def first_admin_password(self) -> str | None:
         """When no platform admin exists: make the account `admin` with a one-time password (to be
-        changed at first sign-in) and return that password, else None. The caller prints it;
-        it is stored only as a hash and written nowhere else."""
+        changed at first sign-in) and return that password. When `admin` is the only platform admin
+        and has not yet chosen its own password (the printed one was lost with the terminal, say),
+        a new one-time password replaces the old. Else None. The caller prints it; it is stored
+        only as a hash and written nowhere else."""
         with self.session() as s:
-            if s.scalars(select(Membership).where(Membership.role == Role.platform_admin.value)).first() is not None:
-                return None
+            admins = list(s.scalars(select(Account).join(Membership, Membership.account_id == Account.id)
+                                    .where(Membership.role == Role.platform_admin.value)))
+            if admins:
+                if len(admins) > 1 or admins[0].email != FIRST_ADMIN or not admins[0].must_change_password:
+                    return None
+                password = secrets.token_urlsafe(12)
+                admins[0].password_hash = hash_password(password)
+                audit(s, None, "account.one_time_password", f"account:{admins[0].id}", actor="laif serve")
+                return password
             password = secrets.token_urlsafe(12)
             account = s.scalars(select(Account).where(Account.email == FIRST_ADMIN)).first()
             if account is None:

@@ -98,7 +98,8 @@ def _organisation(s: Session, name: str, kind: str) -> Organisation:
 def _account(s: Session, email: str, name: str, org: Organisation, role: Role,
              passwords: dict[str, str]) -> Account:
     """The account `email` with `role` in `org`; made with a one-time password (put in `passwords`)
-    when it is missing. An existing account keeps its password."""
+    when it is missing, or while it has not yet chosen its own (a new one-time password replaces
+    the printed one, which may have been lost). An account with its own password keeps it."""
     account = s.scalars(select(Account).where(Account.email == email)).first()
     if account is None:
         password = secrets.token_urlsafe(12)
@@ -108,6 +109,11 @@ def _account(s: Session, email: str, name: str, org: Organisation, role: Role,
         passwords[email] = password
         audit(s, None, "account.create", f"account:{account.id}", {"email": email}, actor=ACTOR,
               organisation_id=org.id)
+    elif account.must_change_password:
+        password = secrets.token_urlsafe(12)
+        account.password_hash = hash_password(password)
+        passwords[email] = password
+        audit(s, None, "account.one_time_password", f"account:{account.id}", actor=ACTOR, organisation_id=org.id)
     held = s.scalars(select(Membership).where(Membership.account_id == account.id,
                                               Membership.organisation_id == org.id,
                                               Membership.role == role.value)).first()
@@ -311,7 +317,7 @@ def seed(settings: PortalSettings, run_store_url: str, *, out: Path | None = Pat
 def announce(settings: PortalSettings, portal: Portal, run_store_url: str, address: str,
              out: Path | None = Path("laif-out")) -> list[str]:
     """Seed the demo and say what it holds and how to sign in: the lines `laif serve --demo`
-    prints. A password appears only on the call that made its account."""
+    prints. A password appears for an account that has not chosen its own yet."""
     demo = seed(settings, run_store_url, out=out, portal=portal)
     lines = [f"demo: '{DEMO_ORGANISATION}' has {len(demo.runs)} run(s) of `make run` in its sandbox"
              + (f" ({len(demo.imported)} imported now)" if demo.imported else "")]
