@@ -324,6 +324,22 @@ def test_every_change_is_in_the_audit_log_with_who_and_where(seeded: Seeded) -> 
     assert ("owner@acme.lu", "signin", entries[0][2], "testclient") == entries[0]
 
 
+def test_reading_notifications_and_signing_out_are_in_the_audit_log(seeded: Seeded) -> None:
+    request_id = _open_request(seeded)
+    advisor = seeded.visitor("advisor@factory.lu")
+    advisor.get(f"/requests/{request_id}")
+    advisor.post(f"/requests/{request_id}/messages", {"body": "Which languages?"})
+    owner = seeded.visitor("owner@acme.lu")
+    owner.get("/notifications")
+    assert owner.post("/notifications/read").status_code == 303
+    owner.post("/notifications/read")  # nothing left unread: no second entry
+    assert owner.post("/logout").status_code == 303
+    with seeded.portal.session() as s:
+        entries = [(e.actor, e.action, e.detail) for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert [e for e in entries if e[1] == "notifications.read"] == [("owner@acme.lu", "notifications.read", {"count": 1})]
+    assert entries[-1][:2] == ("owner@acme.lu", "signout")
+
+
 def test_admins_export_the_audit_log(seeded: Seeded) -> None:
     _open_request(seeded)
     admin = seeded.visitor("admin@factory.lu")

@@ -23,7 +23,7 @@ from laif.portal.render import (
     render,
     session_of,
 )
-from laif.portal.scope import TRANSITIONS, Caller, Forbidden, NotFound, Refused, Scoped
+from laif.portal.scope import TRANSITIONS, Caller, Forbidden, NotFound, Refused, Scoped, audit
 from laif.portal.security import THROTTLE_WINDOW
 from laif.portal.tables import AuditEntry, Organisation, RequestStatus, Role
 
@@ -71,6 +71,10 @@ def login(request: Request, email: Annotated[str, Form()] = "", password: Annota
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
+    caller = optional_caller(request)
+    if caller is not None:
+        with portal_of(request).session() as s:
+            audit(s, caller, "signout", f"account:{caller.account_id}")
     session_of(request).sign_out()
     return _see_other("/login")
 

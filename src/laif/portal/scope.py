@@ -293,9 +293,13 @@ class Scoped:
             Notification.account_id == self.caller.account_id, Notification.read_at.is_(None))) or 0)
 
     def mark_read(self) -> None:
+        read = 0
         for note in self.s.scalars(select(Notification).where(
                 Notification.account_id == self.caller.account_id, Notification.read_at.is_(None))):
             note.read_at = now()
+            read += 1
+        if read:
+            self._audit("notifications.read", f"account:{self.caller.account_id}", count=read)
 
     # --- personal access tokens ------------------------------------------------------
     def tokens(self) -> list[AccessToken]:
