@@ -81,7 +81,8 @@ def test_a_worker_killed_mid_job_is_resumed_by_another_with_no_answer_lost_or_re
         second = _worker(settings.db_url, log)
         try:
             deadline = time.monotonic() + 600
-            while _job(portal, job_id).status == "running" and time.monotonic() < deadline:
+            # Until the worker has said how the job ended: it is then between jobs.
+            while f"job {job_id}: done" not in log.read_text() and time.monotonic() < deadline:
                 assert second.poll() is None, log.read_text()
                 time.sleep(0.5)
         finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from laif.errors import BadInput
-from laif.store import Store, migrate
+from laif.store import Store, db, migrate
 from laif.store.db import Base, RunRow
 
 from .conftest import run_laif
@@ -63,14 +64,20 @@ def test_a_new_sqlite_database_gets_the_tables_the_code_describes(tmp_path: Path
 
 
 def test_a_new_postgresql_database_gets_the_tables_the_code_describes(pg_url: str) -> None:
+    # A database of its own: the session's database holds the runs of other tests' stores.
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    name = f"laif_store_new_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    url = pg_url.rsplit("/", 1)[0] + f"/{name}"
     try:
-        _check(pg_url)
+        _check(url)
     finally:
-        engine = create_engine(pg_url)
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP TABLE IF EXISTS judge_readings, verdicts, exchanges, response_cache, runs, "
-                                    f"{migrate.VERSION_TABLE} CASCADE"))
-        engine.dispose()
+        for store in [v for k, v in list(db._SHARED.items()) if k[1] == url]:
+            store.engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 def test_the_first_revision_makes_what_create_all_made(tmp_path: Path) -> None:

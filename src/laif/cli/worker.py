@@ -42,23 +42,27 @@ def worker(
     err.print(f"laif worker {the_worker.name}: taking jobs from the portal's queue" + (" (Ctrl-C stops)" if not once else ""))
     try:
         while True:
-            job_id = the_worker.claim()
-            if job_id is None:
-                if once:
-                    err.print("no job left in the queue; stopping")
-                    return
-                try:
+            try:  # between jobs (claiming, waiting, saying how the last one ended): nothing to put back
+                job_id = the_worker.claim()
+                if job_id is None:
+                    if once:
+                        err.print("no job left in the queue; stopping")
+                        return
                     time.sleep(poll)
-                except KeyboardInterrupt:  # stopped between jobs: nothing to put back
-                    err.print("stopped; no job was running")
-                    return
-                continue
+                    continue
+            except KeyboardInterrupt:
+                err.print("stopped; no job was running")
+                return
             err.print(f"job {job_id}: started")
-            the_worker.run_job(job_id)
-            with the_worker.session() as s:
-                job = s.get(Job, job_id)
-                status = job.status if job is not None else "gone"
-                error = job.error if job is not None else None
-            err.print(f"job {job_id}: {status}" + (f" ({error})" if error else ""), soft_wrap=True, markup=False)
+            the_worker.run_job(job_id)  # stopped in here: the job goes back to the queue (exit 130)
+            try:
+                with the_worker.session() as s:
+                    job = s.get(Job, job_id)
+                    status = job.status if job is not None else "gone"
+                    error = job.error if job is not None else None
+                err.print(f"job {job_id}: {status}" + (f" ({error})" if error else ""), soft_wrap=True, markup=False)
+            except KeyboardInterrupt:
+                err.print("stopped; no job was running")
+                return
     finally:
         the_worker.close()
