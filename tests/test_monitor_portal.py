@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ from laif.portal.core import Portal
 from laif.portal.scope import Scoped, caller_for
 from laif.portal.settings import PortalSettings
 from laif.portal.tables import Account, Membership
-from tests.conftest import free_port, run_laif
+from tests.conftest import free_port, run_laif, wait_healthy
 from tests.portal_kit import SECRET, Seeded, seed_people
 from tests.test_monitor_otlp import _request, _span
 
@@ -128,13 +127,7 @@ def test_laif_serve_receives_spans_over_http(tmp_path: Path) -> None:
                              str(_spec(tmp_path))], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_healthy(base)
         portal = Portal(PortalSettings(db_url=db, secret_key=SECRET))
         seed_people(portal)
         token = _token(portal, "admin@factory.lu")

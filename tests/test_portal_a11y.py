@@ -14,12 +14,10 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -28,16 +26,15 @@ from laif.portal.app import ROUTERS
 from laif.portal.security import hash_password
 from laif.portal.tables import Account
 
-from .conftest import free_port
+from .conftest import chromium, free_port, wait_healthy
 from .portal_kit import PASSWORD, Visitor, make_portal, seed_people
 
 ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = Path("/usr/bin/chromium")
 BLOCKING = ("serious", "critical")
 pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 
-from playwright.sync_api import Browser, BrowserContext, Error, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Error, Page  # noqa: E402
 
 #: Links not followed: files, feeds and machine formats, sign-out and the external sign-in.
 SKIP = re.compile(r"^/(api/|static/|logout|login/oidc)|\.(csv|jsonl?|ttl|jsonld|ya?ml|zip|pdf|txt|html?)$"
@@ -105,13 +102,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     base = f"http://127.0.0.1:{port}"
     first = proc.stdout.readline()
     assert first.strip() == f"laif portal on {base}/", first
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    wait_healthy(base)
     try:
         yield Served(base, proc, request_path)
     finally:
@@ -121,15 +112,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it (apt-get)")
     if not AXE.exists():
         pytest.fail(f"{AXE.relative_to(ROOT)} is missing: run `make test`, which installs axe-core (npm ci in tests/a11y)")
-    with sync_playwright() as p:
-        args = ["--no-sandbox"] if os.geteuid() == 0 else []
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _context(browser: Browser, served: Served, lang: str) -> BrowserContext:

@@ -12,25 +12,22 @@ import io
 import os
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from .conftest import free_port
+from .conftest import chromium, free_port, wait_healthy
 from .portal_kit import PASSWORD, make_portal, seed_people
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "laif-out" / "screenshots" / "portal"
 BANNER = b"\x89PNG the disclosure banner of the chatbot"
 pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +43,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "laif", "serve", "--port", str(port), "--db", db_url,
                              "--workers", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    wait_healthy(url)
     try:
         yield url
     finally:
@@ -62,15 +53,10 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it (apt-get)")
     if not AXE.exists():
         pytest.fail(f"{AXE.relative_to(ROOT)} is missing: run `make test`, which installs axe-core (npm ci in tests/a11y)")
-    with sync_playwright() as p:
-        args = ["--no-sandbox"] if os.geteuid() == 0 else []
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def checked(page: Page, name: str, problems: dict[str, list[str]]) -> None:

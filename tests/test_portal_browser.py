@@ -11,20 +11,17 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from .conftest import free_port
+from .conftest import chromium, free_port, wait_healthy
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "laif-out" / "screenshots" / "portal"
 pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 class Served:
@@ -46,13 +43,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     assert found, lines
     base = f"http://127.0.0.1:{port}"
     assert lines[0].strip() == f"laif portal on {base}/"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    wait_healthy(base)
     try:
         yield Served(base, found.group(1), proc)
     finally:
@@ -62,13 +53,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it (apt-get)")
-    with sync_playwright() as p:
-        args = ["--no-sandbox"] if os.geteuid() == 0 else []
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def shot(page: Page, name: str) -> None:

@@ -7,13 +7,10 @@ critical violation on any of them."""
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF
@@ -22,15 +19,14 @@ from laif.portal.app import create_app
 from laif.portal.core import Portal
 from laif.portal.settings import PortalSettings
 
-from .conftest import free_port
+from .conftest import chromium, free_port, wait_healthy
 from .portal_kit import PASSWORD, SECRET, seed_people
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "laif-out" / "screenshots" / "portal"
 SAMPLE = "station,day,riders\nKirchberg,2024-01-02,1200\nGare,2024-01-02,3400\nBelair,2024-01-03,560\n"
 pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +44,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    wait_healthy(base)
     try:
         yield base
     finally:
@@ -64,13 +54,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it (apt-get)")
-    with sync_playwright() as p:
-        args = ["--no-sandbox"] if os.geteuid() == 0 else []
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"

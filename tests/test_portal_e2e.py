@@ -16,21 +16,18 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from .conftest import free_port
+from .conftest import chromium, free_port, wait_healthy
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "laif-out" / "screenshots" / "portal"
 pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 from laif.portal.demo import DEMO_ANSWERS, DEMO_HOLDER, DEMO_OWNER  # noqa: E402
 
@@ -62,13 +59,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     owner = re.search(rf"'{re.escape(DEMO_OWNER)}' with the one-time password (\S+)", printed)
     holder = re.search(rf"'{re.escape(DEMO_HOLDER)}' with the one-time password (\S+)", printed)
     assert owner and holder, printed
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
+    wait_healthy(base, 120)
     try:
         yield Demo(base, owner.group(1), holder.group(1), home)
     finally:
@@ -78,13 +69,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it (apt-get)")
-    with sync_playwright() as p:
-        args = ["--no-sandbox"] if os.geteuid() == 0 else []
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def shot(page: Page, name: str) -> None:

@@ -8,12 +8,9 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-from .conftest import free_port, run_laif
+from .conftest import free_port, run_laif, wait_healthy
 
 
 def _home(tmp_path: Path) -> dict[str, str]:
@@ -70,13 +67,7 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], list[str], str]:
     first = proc.stdout.readline()
     lines = [first]
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    wait_healthy(base)
     return proc, lines, base
 
 
