@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from laif.errors import BadInput
-from laif.monitor import intake
+from laif.monitor import parquet
 from laif.monitor.alerts import REFERENCE, evaluate
 from laif.monitor.intake import ingest
 from laif.monitor.spec import MonitorSpec, Reference, Window
@@ -100,7 +100,7 @@ def test_times_as_text_or_seconds(tmp_path: Path, store: MonitorStore) -> None:
 @pytest.mark.parametrize("batch", [16_384, 37])  # rows of a row group read at a time
 def test_a_bad_row_is_named_kept_before_and_resumed_after_the_fix(tmp_path: Path, store: MonitorStore, batch: int,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(intake, "BATCH_ROWS", batch)
+    monkeypatch.setattr(parquet, "BATCH_ROWS", batch)
     cols = _columns(1000, shift_from=9999)
     cols["time"] = [t.isoformat() for t in cols["time"]]
     cols["time"][612] = "23/11/2026 08:10"
