@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from laif.cli._common import err, out, write_atomic
+from laif.cli._common import err, out
 from laif.errors import EXIT_GATE
 from laif.models import EndpointOptions
 from laif.services import monitoring
@@ -188,11 +188,10 @@ def metrics(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Prometheus metrics (text format) of every stream's latest judged window: signals, rule states, PSI."""
-    text = monitoring.metrics(db)
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(monitoring.metrics(db), nl=False)
     else:
-        write_atomic(output, text)
+        monitoring.write_metrics(output, db)
         out.print(f"wrote {output}")
 
 

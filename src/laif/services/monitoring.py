@@ -16,15 +16,17 @@ of which only the fingerprint is ever returned.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from laif._files import laif_home, write_atomic
+from laif._files import atomic_output, laif_home, write_atomic
 from laif.compliance.evidence import fingerprint, signing_key
 from laif.errors import BadInput
 from laif.monitor import incidents as _incidents
@@ -50,7 +52,8 @@ __all__ = ["CATEGORIES", "FORMS", "RECEIVER_PATH", "REFERENCE", "REPORT_KINDS", 
            "Canary", "Db", "Evaluation", "IncidentReport", "IntakeResult", "Judged", "MonitorSpec", "MonitorStore",
            "asgi_receiver", "bundle_stream", "canary", "describe_incident", "incident_report", "ingest_file", "judge",
            "list_incidents", "metrics", "open_incident", "open_store", "receiver", "resolve_spec", "status_of",
-           "stream_name", "update_incident", "write_example_spec", "write_plan", "write_report", "zoned_time"]
+           "stream_name", "update_incident", "write_example_spec", "write_metrics", "write_plan", "write_report",
+           "zoned_time"]
 
 #: A database URL, None for laif's default database, or a store opened with `open_store`.
 Db = str | MonitorStore | None
@@ -65,6 +68,16 @@ def _store(db: Db) -> MonitorStore:
     return db if isinstance(db, MonitorStore) else MonitorStore(db)
 
 
+@contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """An output that cannot be written (a missing or read-only folder, a full disk) is bad input
+    naming the path, never a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise BadInput(f"{out}: cannot write ({exc.strerror or exc})", hint="name another --out") from None
+
+
 # --- specs and streams ------------------------------------------------------------------------------
 
 
@@ -72,7 +85,8 @@ def write_example_spec(out: Path) -> Path:
     """A commented example monitoring spec at `out`, never over an existing file."""
     if out.exists():
         raise BadInput(f"{out}: exists already; name another file with --out")
-    write_atomic(out, EXAMPLE)
+    with _writing(out):
+        write_atomic(out, EXAMPLE)
     return out
 
 
@@ -154,7 +168,9 @@ def write_report(evaluation: Evaluation, out: Path, db: Db = None) -> Path:
     """The HTML report of a judged stream: every signal over time against its reference band, drift
     per feature, the alert history and the canaries."""
     store, name = _store(db), evaluation.spec.name
-    write_atomic(out, render(evaluation, store.alerts(name), store.canaries(name)))
+    html = render(evaluation, store.alerts(name), store.canaries(name))
+    with _writing(out):
+        write_atomic(out, html)
     return out
 
 
@@ -163,18 +179,33 @@ def metrics(db: Db = None) -> str:
     return metrics_text(_store(db))
 
 
+def write_metrics(out: Path, db: Db = None) -> Path:
+    """The metrics at `out` (for node_exporter's textfile collector), replaced whole, readable as
+    the umask allows (0644 under the usual 022): node_exporter runs as a user of its own."""
+    text = metrics(db)
+    umask = os.umask(0)
+    os.umask(umask)
+    with _writing(out), atomic_output(out) as fh:
+        os.fchmod(fh.fileno(), 0o666 & ~umask)
+        fh.write(text)
+    return out
+
+
 def write_plan(spec: MonitorSpec, out: Path) -> Path:
     """The Art. 72 post-market monitoring plan from the spec: HTML, or PDF for a .pdf name."""
+    if out.suffix.lower() not in (".html", ".htm", ".pdf"):
+        raise BadInput(f"--out {out}: name the plan .html or .pdf")
     html = render_plan(spec)
-    if out.suffix.lower() == ".pdf":
-        from laif.reports.audience import to_pdf  # WeasyPrint: loaded only for a PDF
+    with _writing(out):
+        if out.suffix.lower() == ".pdf":
+            from laif.reports.audience import to_pdf  # WeasyPrint: loaded only for a PDF
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.name}.partial")
-        partial.write_bytes(to_pdf(html))
-        partial.replace(out)
-    else:
-        write_atomic(out, html)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            partial = out.with_name(f".{out.name}.partial")
+            partial.write_bytes(to_pdf(html))
+            partial.replace(out)
+        else:
+            write_atomic(out, html)
     return out
 
 
@@ -207,7 +238,10 @@ class Bundled:
 def bundle_stream(stream: str, out: Path, db: Db = None) -> Bundled:
     """Sign the stream's monitoring results and incidents into an evidence bundle at `out`."""
     key = signing_key()
-    manifest = stream_bundle(_store(db), stream, out, key)
+    store = _store(db)
+    store.stream(stream)  # an unknown stream is named before anything is written
+    with _writing(out):
+        manifest = stream_bundle(store, stream, out, key)
     return Bundled(out, manifest, fingerprint(key.public_key()))
 
 
@@ -314,10 +348,12 @@ def incident_report(incident: str, out_dir: Path, db: Db = None) -> IncidentRepo
     info = _incidents.describe(store, incident)
     key = signing_key()
     bundle = out_dir / f"{info['id']}-snapshot.zip"
-    manifest = snapshot(store, info["id"], bundle, key)
+    with _writing(bundle):
+        manifest = snapshot(store, info["id"], bundle, key)
     signer = fingerprint(key.public_key())
     html = render_template("incident.html.j2", i=info, files=sorted(manifest["files"]), bundle=bundle.name,
                            signer=signer)
     path = out_dir / f"{info['id']}.html"
-    write_atomic(path, html)
+    with _writing(path):
+        write_atomic(path, html)
     return IncidentReport(path, bundle, manifest, signer, info)
