@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from laif.cli._common import err, out
 from laif.errors import EXIT_GATE
@@ -20,6 +25,8 @@ monitor_app = typer.Typer(help="Monitoring in production: take in logs, watch dr
 
 SPEC_HELP = "Monitoring spec (YAML): windows, reference, identifiers, alert rules. `laif monitor init` writes one."
 STREAM_HELP = "The stream's name (its stored spec is used; a new stream gets the defaults)."
+#: Files from this size on show a progress bar while they are taken in (on a terminal).
+PROGRESS_FROM_BYTES = 4 << 20
 #: Changes of state printed after an intake (alerts first); all are in the history.
 SHOWN_CHANGES = 12
 FORMAT_HELP = ("jsonl: one call per line; otlp: one OTLP/JSON request of GenAI spans per line (OpenTelemetry); "
@@ -64,6 +71,37 @@ def _intake_line(r: IntakeResult) -> str:
     return f"{r.path}: {r.lines} lines, {r.calls} calls into {len(r.windows)} window(s) of stream {r.stream}{resumed}"
 
 
+@contextmanager
+def _intake_bar(path: Path, form: str, stream: str, store: MonitorStore) -> Iterator[None]:
+    """A progress bar in bytes while a large file is taken in: a thread reads how far the intake
+    got, which it writes with its summaries every 20,000 lines (a Parquet file counts rows: no bar)."""
+    size = path.stat().st_size if path.is_file() else 0
+    if not err.is_terminal or form == "parquet" or size < PROGRESS_FROM_BYTES:
+        yield
+        return
+    start = monitoring.intake_progress(path, stream, store)
+    stop = threading.Event()
+    with Progress(TextColumn("taking in {task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(path.name, total=size, completed=min(start, size))
+
+        def follow() -> None:
+            while not stop.wait(0.5):
+                try:
+                    done = monitoring.intake_progress(path, stream, store)
+                except SQLAlchemyError:  # a busy database: the next look will tell
+                    continue
+                bar.update(task, completed=min(done, size))
+
+        thread = threading.Thread(target=follow, name="intake-progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+
 @monitor_app.command("init")
 def init(output: Path = typer.Option(Path("monitor.yaml"), "--out", "-o", help="Where to write the example.")) -> None:
     """Write a commented example monitoring spec."""
@@ -86,7 +124,8 @@ def ingest_command(
     loaded = _spec(store, spec, stream)
     started = time.perf_counter()
     for path in files:
-        result = monitoring.ingest_file(path, loaded, form=form, workers=workers, db=store)
+        with _intake_bar(path, form, loaded.name, store):
+            result = monitoring.ingest_file(path, loaded, form=form, workers=workers, db=store)
         err.print(_intake_line(result))
     err.print(f"[dim]taken in in {time.perf_counter() - started:.1f} s[/dim]")
     ev = _judge(store, loaded.name)

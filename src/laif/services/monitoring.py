@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CATEGORIES", "FORMS", "RECEIVER_PATH", "REFERENCE", "REPORT_KINDS", "STATUSES", "TOO_FEW", "Bundled",
            "Canary", "Db", "Evaluation", "IncidentReport", "IntakeResult", "Judged", "MonitorSpec", "MonitorStore",
-           "asgi_receiver", "bundle_stream", "canary", "describe_incident", "incident_report", "ingest_file", "judge",
+           "asgi_receiver", "bundle_stream", "canary", "describe_incident", "incident_report", "ingest_file",
+           "intake_progress", "judge",
            "list_incidents", "metrics", "open_incident", "open_store", "receiver", "resolve_spec", "status_of",
            "stream_name", "update_incident", "write_example_spec", "write_metrics", "write_plan", "write_report",
            "zoned_time"]
@@ -129,6 +130,19 @@ def ingest_file(path: Path, spec: MonitorSpec, *, form: str = "jsonl", whole_lin
     of the same file stopped; `whole_lines_only` leaves a last line still being written for the next
     call; `workers` processes read JSONL or CSV (the same result, faster)."""
     return ingest(_store(db), spec, path, form=form, whole_lines_only=whole_lines_only, workers=workers)
+
+
+def intake_progress(path: Path, stream: str, db: Db = None) -> int:
+    """How many bytes of the file the stream has taken in so far (0 before its first write): an
+    intake writes it with its summaries every 20,000 lines, so another thread can show progress."""
+    from sqlalchemy import select
+
+    from laif.monitor.store import IntakeRow
+
+    with _store(db).session() as s:
+        done = s.scalars(select(IntakeRow.bytes).where(IntakeRow.stream == stream,
+                                                       IntakeRow.path == str(path.resolve()))).first()
+    return int(done or 0)
 
 
 @dataclass(frozen=True)
