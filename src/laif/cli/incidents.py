@@ -33,6 +33,13 @@ def _when(value: str | None, option: str) -> datetime | None:
         raise BadInput(f"{option}: {exc}") from None
 
 
+def _span(hours: float) -> str:
+    """Hours as days and hours, the way a deadline is read: '11 days 1 h', '5 h'."""
+    whole = int(round(abs(hours)))
+    days, rest = divmod(whole, 24)
+    return (f"{days} day{'s' if days != 1 else ''} " if days else "") + f"{rest} h"
+
+
 def _print(info: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
@@ -42,11 +49,22 @@ def _print(info: dict[str, Any], as_json: bool) -> None:
     out.print(f"  {info['category_text']}{' — widespread infringement' if info['widespread'] else ''}")
     causal = info["causal_link_at"] or "not yet established"
     out.print(f"  occurred {info['occurred_at']}, aware {info['aware_at']}, causal link {causal}")
-    late = d["hours_left"] < 0 and not info["reports"]
+    reported = bool(info["reports"])
+    late = d["hours_left"] < 0 and not reported
     colour = "red" if late or d["hours_left"] < 48 else "yellow" if d["hours_left"] < 120 else "green"
-    out.print(f"  report due by [{colour}]{d['due']}[/{colour}] ({d['days']} days after awareness, {d['rule']}: {d['why']}); "
-              + (f"{abs(d['hours_left'])} h late" if late else f"{d['hours_left']} h left" if not info["reports"]
-                 else f"first report {'on time' if d['met'] else 'late'}"))
+    # The category's own words are on the line above; a widespread infringement says why its days differ.
+    why = f": {d['why']}" if info["widespread"] else ""
+    due = datetime.fromisoformat(d["due"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if reported:
+        state = f"first report {'on time' if d['met'] else 'late'}"
+    elif late:
+        state = f"[red]{_span(d['hours_left'])} late[/red]"
+    else:
+        state = f"{_span(d['hours_left'])} left"
+    out.print(f"  report due by [{colour}]{due}[/{colour}] ({d['days']} days after awareness, {d['rule']}{why}); {state}")
+    if info["causal_link_at"] and not reported and not late:
+        out.print("  [bold]the causal link is established: the report is due immediately[/bold] (Art. 73(2)); "
+                  "the date above is the outer limit")
 
 
 @incidents_app.command("open")
