@@ -55,3 +55,12 @@ def test_deadlines_are_the_documented_ones(category: str) -> None:
     row = _line_with(f"`{category}`")
     assert f"{c.days} days ({c.rule})" in row
     assert f"{WIDESPREAD_DAYS} days (Art. 73(3))" in _line_with("--widespread")
+
+
+def test_every_exit_code_is_documented() -> None:
+    from laif.errors import EXIT_BAD_INPUT, EXIT_GATE, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNREACHABLE
+
+    section = DOCS.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    codes = {int(line.split("|")[1]) for line in section.splitlines() if line.startswith("| ") and line[2].isdigit()}
+    assert codes == {EXIT_OK, EXIT_GATE, EXIT_BAD_INPUT, EXIT_UNREACHABLE, EXIT_INTERRUPTED}
+    assert "status --check" in section and "canary --check" in section
