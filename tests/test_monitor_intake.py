@@ -226,3 +226,25 @@ def test_cli_init_writes_a_spec_that_validates_and_never_overwrites(tmp_path: Pa
     assert "Banking assistant v3" in (tmp_path / "plan.html").read_text(encoding="utf-8")
     again = run_laif("monitor", "init", "--out", str(spec), env=env)
     assert again.returncode == 2 and "exists already" in again.stderr
+
+
+@pytest.mark.parametrize(("field", "line"), [
+    ("features", '"features": {"amount": 1' + "0" * 400 + "}"),
+    ("latency_s", '"latency_s": 1' + "0" * 400),
+    ("output_tokens", '"output_tokens": 1' + "0" * 400),
+    ("time", '"time": 1' + "0" * 400),
+    ("embedding", '"embedding": [1, 1' + "0" * 400 + "]"),
+])
+def test_a_whole_number_beyond_float_range_is_a_bad_line_naming_the_field(tmp_path: Path, store: MonitorStore,
+                                                                        field: str, line: str) -> None:
+    """JSON has no bound on whole numbers: one of 400 digits cannot be binned, so it is a bad line
+    (exit 2 with file, line and field), not an OverflowError, and the lines before it are kept."""
+    record = json.dumps(_call(1, time="2026-11-23T08:00:01Z"))[:-1] + ", " + line + "}"
+    if field == "time":
+        record = record.replace('"time": "2026-11-23T08:00:01Z", ', "")
+    path = _write(tmp_path / "a.jsonl", [_call(0), record])
+    with pytest.raises(BadInput, match=rf"a\.jsonl:2: field '{field}(\.amount)?'"):
+        ingest(store, _spec(), path)
+    assert sum(s.counts["n"] for s in _summaries(store).values()) == 1
+    r = run_laif("monitor", "ingest", str(path), "--stream", "bot", env={"LAIF_HOME": str(tmp_path / "home")})
+    assert r.returncode == 2 and "a.jsonl:2: field" in r.stderr and "Traceback" not in r.stderr

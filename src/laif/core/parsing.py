@@ -60,7 +60,7 @@ _REFUSAL = re.compile(
         [
             # English
             r"\bi(?: a|')m (?:sorry|afraid),? but\b",
-            r"\bi (?:can ?not|can't|won't|will not|am unable to|'m unable to|am not able to|'m not able to)"
+            r"\bi(?: can ?not| can't| won't| will not| am unable to|'m unable to| am not able to|'m not able to)"
             r" (?:help|answer|assist|provide|comply|respond|give|make|say|do|engage|share|generate|offer"
             # a number question declined: "I cannot estimate that", "I won't guess"
             r"|estimate|guess|predict|calculate|quantify|put a (?:number|figure|percentage))",

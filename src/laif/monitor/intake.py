@@ -43,7 +43,7 @@ from laif.ipms.pseudonyms import Pseudonymiser, canonical_id, domain_key, master
 from laif.monitor import otlp
 from laif.monitor.spec import MonitorSpec
 from laif.monitor.store import CallRow, IntakeRow, MonitorStore, StreamRow, WindowRow
-from laif.monitor.summary import Analysis, Exchange, WindowSummary, analyse, prime
+from laif.monitor.summary import _READER, Analysis, Exchange, WindowSummary, analyse, prime
 
 FLUSH_EVERY = 20_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,6 +55,20 @@ _FEEDBACK = {1: 1, -1: -1, 0: 0, "up": 1, "down": -1, "none": 0}
 
 class _Bad(ValueError):
     """A problem with one field of one line; intake adds file and line."""
+
+
+#: The largest whole number a float holds (about 1.8e308). JSON has no bound on whole numbers; one
+#: beyond this cannot be binned or compared, so a line holding one in a number field is a bad line
+#: (exit 2, file, line and field), never read as text: the field is one the spec reads as a number.
+_FLOAT_MAX = int(sys.float_info.max)
+
+
+def _beyond_float(value: Any) -> bool:
+    return type(value) is int and not -_FLOAT_MAX <= value <= _FLOAT_MAX
+
+
+def _too_big(name: str) -> _Bad:
+    return _Bad(f"field {name!r}: a whole number beyond the range of numbers (about 1.8e308)")
 
 
 def zoned_time(text: str) -> datetime:
@@ -69,8 +83,13 @@ def zoned_time(text: str) -> datetime:
 
 
 def _time(value: Any) -> datetime:
+    if _beyond_float(value):
+        raise _too_big("time")
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return datetime.fromtimestamp(value, tz=UTC)
+        try:
+            return datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise _Bad(f"field 'time': {value!r} seconds since 1970 is beyond the years a time can have") from None
     if not isinstance(value, str):
         raise _Bad(f"field 'time': expected an ISO 8601 time or seconds since 1970, got {value!r}")
     try:
@@ -83,6 +102,8 @@ def _number(record: dict[str, Any], name: str, integer: bool = False) -> Any:
     value = record.get(name)
     if value is None:
         return None
+    if _beyond_float(value):
+        raise _too_big(name)
     ok = isinstance(value, int) if integer else isinstance(value, int | float)
     if isinstance(value, bool) or not ok or not math.isfinite(value) or value < 0:
         kind = "a whole number" if integer else "a number"
@@ -122,14 +143,17 @@ def parse_exchange(record: Any, identifiers: list[str], keep_ids: bool) -> Excha
         raise _Bad("field 'features': expected an object of names to numbers or text")
     for name, value in features.items():
         kind = type(value)
-        if kind is str or ((kind is float or kind is int) and math.isfinite(value)):
+        if kind is str or kind is float and math.isfinite(value) or kind is int and not _beyond_float(value):
             continue
+        if _beyond_float(value):
+            raise _too_big(f"features.{name}")
         if isinstance(value, bool) or not isinstance(value, int | float | str) or (
                 not isinstance(value, str) and not math.isfinite(value)):
             raise _Bad(f"field 'features.{name}': expected a number or text, got {value!r}")
     embedding = get("embedding")
     if embedding is not None and (not isinstance(embedding, list) or len(embedding) < 2 or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in embedding)):
+            isinstance(v, int | float) and not isinstance(v, bool) and not _beyond_float(v) and math.isfinite(v)
+            for v in embedding)):
         raise _Bad("field 'embedding': expected a list of two or more numbers")
     ids: dict[str, str] = {}
     if keep_ids:
@@ -151,13 +175,13 @@ def parse_exchange(record: Any, identifiers: list[str], keep_ids: bool) -> Excha
         model = _text(record, "model", False)
     latency = get("latency_s")
     if latency is not None and not ((type(latency) is float and 0 <= latency < math.inf)
-                                    or (type(latency) is int and latency >= 0)):
+                                    or (type(latency) is int and 0 <= latency <= _FLOAT_MAX)):
         latency = _number(record, "latency_s")
     input_tokens = get("input_tokens")
-    if input_tokens is not None and not (type(input_tokens) is int and input_tokens >= 0):
+    if input_tokens is not None and not (type(input_tokens) is int and 0 <= input_tokens <= _FLOAT_MAX):
         input_tokens = _number(record, "input_tokens", integer=True)
     output_tokens = get("output_tokens")
-    if output_tokens is not None and not (type(output_tokens) is int and output_tokens >= 0):
+    if output_tokens is not None and not (type(output_tokens) is int and 0 <= output_tokens <= _FLOAT_MAX):
         output_tokens = _number(record, "output_tokens", integer=True)
     finish_reason = get("finish_reason")
     if finish_reason is not None and type(finish_reason) is not str:
@@ -355,6 +379,187 @@ def _decode_ahead(lines: list[bytes], decode: Decoder) -> list[list[Exchange] | 
         except Exception as exc:  # noqa: BLE001 - kept, and raised when the line's turn comes
             out.append(exc)
     return out
+
+
+_STATUS_CODE = {"ok": 0, "error": 1, "timeout": 2}
+_FEEDBACK_OF = {**_FEEDBACK, None: 0}
+_NONE = type(None)
+_TEXT_OR_NONE: frozenset[type] = frozenset({str, _NONE})
+_NUMBER_OR_NONE: frozenset[type] = frozenset({int, float, _NONE})
+_WHOLE_OR_NONE: frozenset[type] = frozenset({int, _NONE})
+_ABSENT: Any = object()
+
+
+def _numbers(values: list[Any], kinds: frozenset[type]) -> Any:
+    """A column of numbers (None where absent) as floats (NaN where absent), or None when a value is
+    of another kind, negative, not finite or beyond a float: the slow path then names it."""
+    import numpy as np
+
+    if not set(map(type, values)) <= kinds:
+        return None
+    try:
+        column = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    except OverflowError:
+        return None
+    present = column[~np.isnan(column)]
+    return column if bool(np.all(np.isfinite(present) & (present >= 0))) else None
+
+
+def _read_fast(intake: _Intake, lines: list[bytes]) -> tuple[int, set[int]] | None:
+    """A chunk of JSONL lines read at once, column by column, into the window summaries: the same
+    summaries as `parse_exchange`, `analyse` and `WindowSummary.add_many` call by call (each window's
+    numbers binned at once, in the order of the calls), with one Python call per chunk and field
+    instead of several per line. The calls taken in and their windows; None, having changed nothing,
+    when a line is anything but a plain record (a bad line, a field of an unusual type, numeric times,
+    embeddings, calls out of time order across windows): the chunk is then read line by line."""
+    import numpy as np
+
+    body = [raw for raw in lines if raw.strip()]
+    n = len(body)
+    if not n:
+        return 0, set()
+    loads = orjson.loads
+    try:
+        records = [loads(raw) for raw in body]
+    except orjson.JSONDecodeError:
+        return None
+    if set(map(type, records)) != {dict}:
+        return None
+    # the fields, a column each, checked as parse_exchange checks them
+    times = [r.get("time") for r in records]
+    if set(map(type, times)) != {str}:
+        return None
+    try:
+        when = list(map(datetime.fromisoformat, times))
+    except ValueError:
+        return None
+    zones = set(map(_tzinfo, when))
+    if zones != {UTC}:
+        if None in zones:
+            return None
+        when = [w.astimezone(UTC) for w in when]
+    statuses = [r.get("status", "ok") for r in records]
+    feedback = [r.get("feedback") for r in records]
+    prompts = [r.get("prompt") for r in records]
+    answers = [r.get("answer") for r in records]
+    models = [r.get("model") for r in records]
+    reasons = [r.get("finish_reason") for r in records]
+    features = [r.get("features") or {} for r in records]
+    try:
+        if not (set(statuses) <= _STATUS_CODE.keys() and set(feedback) <= _FEEDBACK_OF.keys()):
+            return None
+    except TypeError:  # a list or an object where a word is expected
+        return None
+    if (bool in set(map(type, feedback)) or set(map(type, prompts)) != {str}
+            or not set(map(type, answers)) <= _TEXT_OR_NONE or not set(map(type, models)) <= _TEXT_OR_NONE
+            or not set(map(type, reasons)) <= _TEXT_OR_NONE or set(map(type, features)) != {dict}
+            or any(r.get("embedding") is not None for r in records)):
+        return None
+    if None in answers and any(a is None and s == "ok" for a, s in zip(answers, statuses, strict=True)):
+        return None
+    latency = _numbers([r.get("latency_s") for r in records], _NUMBER_OR_NONE)
+    inputs = _numbers([r.get("input_tokens") for r in records], _WHOLE_OR_NONE)
+    outputs = _numbers([r.get("output_tokens") for r in records], _WHOLE_OR_NONE)
+    if latency is None or inputs is None or outputs is None:
+        return None
+    feature_columns: dict[str, tuple[list[Any], set[type]]] = {}
+    for name in set().union(*features):
+        column = [f.get(name, _ABSENT) for f in features]
+        kinds = set(map(type, column))
+        if not kinds <= {str, int, float, object}:
+            return None
+        if kinds & {int, float}:
+            present = [v for v in column if type(v) is not str and v is not _ABSENT]
+            try:
+                if not all(map(math.isfinite, present)):
+                    return None
+            except OverflowError:
+                return None
+        feature_columns[name] = (column, kinds)
+    # the windows, in the order of the calls (else read line by line, which puts each call in its own)
+    seen = intake.seen
+    if intake.by_count:
+        windows = (seen + np.arange(n, dtype=np.int64)) // intake.window_size
+    else:
+        stamps = np.fromiter(map(datetime.timestamp, when), dtype=np.float64, count=n)
+        windows = stamps.astype(np.int64) // intake.window_size
+    if n > 1 and bool(np.any(windows[1:] < windows[:-1])):
+        return None
+    # the texts, each read once
+    code = np.fromiter(map(_STATUS_CODE.__getitem__, statuses), dtype=np.int8, count=n)
+    ok = code == 0
+    texts = [(a or "").strip() if s == "ok" else "" for a, s in zip(answers, statuses, strict=True)]
+    filled = np.fromiter(map(bool, texts), dtype=bool, count=n)
+    answered = ok & filled
+    at = np.flatnonzero(answered).tolist()
+    refusal, pii = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    reader = _READER
+    if at:
+        said = [texts[i] for i in at]
+        refused, personal = reader.answers_of(said)
+        refusal[at], pii[at] = refused, personal
+    every = intake.spec.language_every
+    asked = np.arange(n) if every == 1 else np.flatnonzero((seen + np.arange(n)) % every == 0)
+    prompt_language: list[str | None] = [None] * n
+    answer_language: list[str | None] = [None] * n
+    if len(asked):
+        asked_list = asked.tolist()
+        answered_asked = [i for i in asked_list if answered[i]]
+        found = reader.languages_of([prompts[i] for i in asked_list] + [texts[i] for i in answered_asked])
+        for i, lang in zip(asked_list, found, strict=False):
+            prompt_language[i] = lang
+        for i, lang in zip(answered_asked, found[len(asked_list):], strict=True):
+            answer_language[i] = lang
+    same = np.fromiter((p is not None and a is not None and p == a for p, a in zip(prompt_language, answer_language,
+                                                                                  strict=True)), dtype=bool, count=n)
+    checked = np.fromiter((p is not None and a is not None for p, a in zip(prompt_language, answer_language,
+                                                                           strict=True)), dtype=bool, count=n)
+    rating = np.fromiter(map(_FEEDBACK_OF.__getitem__, feedback), dtype=np.int8, count=n)
+    truncated = answered & np.fromiter((r == "length" for r in reasons), dtype=bool, count=n)
+    prompt_chars = np.fromiter(map(len, prompts), dtype=np.float64, count=n)
+    answer_chars = np.array([math.nan if a is None else len(a) for a in answers], dtype=np.float64)
+    # into each window's summary, a run of calls at a time
+    edges = [0, *(np.flatnonzero(windows[1:] != windows[:-1]) + 1).tolist(), n]
+    for start, stop in itertools.pairwise(edges):
+        index = int(windows[start])
+        part = slice(start, stop)
+        errors = int(np.count_nonzero(code[part] == 1))
+        timeouts = int(np.count_nonzero(code[part] == 2))
+        read = stop - start - errors - timeouts
+        done = int(np.count_nonzero(answered[part]))
+        counts = {"n": stop - start, "ok": read, "errors": errors, "timeouts": timeouts, "read": read,
+                  "empty": read - done, "answered": done, "refusals": int(np.count_nonzero(refusal[part])),
+                  "pii": int(np.count_nonzero(pii[part])), "truncated": int(np.count_nonzero(truncated[part])),
+                  "lang_checked": int(np.count_nonzero(checked[part])), "lang_same": int(np.count_nonzero(same[part])),
+                  "rated": int(np.count_nonzero(rating[part])), "feedback_up": int(np.count_nonzero(rating[part] > 0))}
+        numbers: dict[str, Any] = {}
+        for name, floats in (("latency_s", latency), ("input_tokens", inputs), ("output_tokens", outputs),
+                             ("prompt_chars", prompt_chars), ("answer_chars", answer_chars)):
+            measured = floats[part]
+            numbers[name] = measured[~np.isnan(measured)]
+        labels = {"prompt_language": [v for v in prompt_language[part] if v is not None],
+                  "answer_language": [v for v in answer_language[part] if v is not None],
+                  "model": [v for v in models[part] if v is not None],
+                  "finish_reason": [v for v in reasons[part] if v is not None]}
+        for name, (column, kinds) in feature_columns.items():
+            values = [v for v in column[part] if v is not _ABSENT]
+            if str not in kinds:
+                numbers[f"features.{name}"] = values
+            elif kinds <= {str, object}:
+                labels[f"features.{name}"] = values
+            else:
+                numbers[f"features.{name}"] = [v for v in values if type(v) is not str]
+                labels[f"features.{name}"] = [v for v in values if type(v) is str]
+        summary = intake.dirty.get(index)
+        if summary is None:
+            summary = intake.dirty[index] = WindowSummary()
+        summary.add_counted(counts, min(when[part]), max(when[part]), numbers, labels)
+    intake.seen += n
+    return n, set(windows.tolist())
+
+
+def _tzinfo(when: datetime) -> Any:
+    return when.tzinfo
 
 
 def _csv_decoder(path: Path) -> Decoder:
@@ -555,7 +760,25 @@ def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "j
             _ingest_parallel(intake, result, fh, decode, form, workers, flush_every)
         else:
             pending = 0
+            fast = form == "jsonl" and spec.keep == "none"
             while lines := list(itertools.islice(fh, CHUNK_LINES)):
+                if whole_lines_only and not lines[-1].endswith(b"\n"):
+                    lines.pop()  # the last line, still being written: left for later
+                    if not lines:
+                        break
+                got = _read_fast(intake, lines) if fast else None
+                if got is not None:
+                    intake.hasher.update(b"".join(lines))
+                    intake.offset += sum(map(len, lines))
+                    intake.line += len(lines)
+                    result.lines += len(lines)
+                    result.calls += got[0]
+                    result.windows |= got[1]
+                    pending += got[0]
+                    if pending >= flush_every:
+                        intake.flush()
+                        pending = 0
+                    continue
                 # A chunk's lines are read first, each once, so that the languages of all its
                 # texts are read at once; then taken in line by line, stopping at a bad one.
                 ahead = _decode_ahead(lines, decode) if form in ("jsonl", "otlp") else None

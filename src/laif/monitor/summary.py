@@ -116,13 +116,18 @@ def _pii(text: str) -> list[dict[str, Any]]:
 #: patterns change, so that these are checked again.
 REFUSAL_KEYS = ("i ", "i'", "je ", "ich ", "ech ", "als ", "as an ai", "appropriate", "en tant qu'", "impossible d",
                 "tut mir leid", "ch\u00e4tzen", "chatzen", "beziffern", "deet mer leed")
-REFUSAL_PATTERNS = "8a8b79a0fdcc8285eee84e493cba6508f7ffd122921612a4db6bde6da1aaf451"
+REFUSAL_PATTERNS = "ccdcdf3157df70ed6ba9a180facfb4cb8fa2445ddc9bf027420f4c9239ce0de5"
 
 
 def is_refusal(text: str) -> bool:
     """`laif.core.parsing.is_refusal`, the patterns run only over answers holding one of `REFUSAL_KEYS`."""
     norm = normalise(text)
     return any(key in norm for key in REFUSAL_KEYS) and _REFUSAL.search(norm) is not None
+
+
+def refusals(texts: list[str]) -> list[bool]:
+    """`is_refusal` of each text."""
+    return [is_refusal(t) for t in texts]
 
 
 class Reader:
@@ -173,6 +178,41 @@ class Reader:
                 self.answers.clear()
             found = self.answers[text] = (is_refusal(text), _pii(text))
         return found
+
+    def languages_of(self, texts: list[str]) -> list[str | None]:
+        """`language` of each text, those not remembered read at once (`language.detect_many`)."""
+        known = self.languages
+        out: list[Any] = [known.get(t, _MISSING) for t in texts]
+        missing = list(dict.fromkeys(t for t, lang in zip(texts, out, strict=True) if lang is _MISSING))
+        if missing:
+            from laif.monitor.language import detect_many
+
+            heads = [_head(t) for t in missing]
+            asked = [h for h in heads if h is not None]
+            read = iter(detect_many(asked))
+            found: dict[str, str | None] = {}
+            for t, h in zip(missing, heads, strict=True):
+                lang = next(read) if h is not None else None
+                found[t] = None if lang is None or lang == "und" else lang
+            out = [found[t] if lang is _MISSING else lang for t, lang in zip(texts, out, strict=True)]
+            if len(known) + len(found) > self.size:
+                known.clear()
+            known.update(found)
+        return out
+
+    def answers_of(self, texts: list[str]) -> tuple[list[bool], list[bool]]:
+        """Whether each answer is a refusal, and whether it holds personal data (`answer`, without
+        the findings), those not remembered read at once."""
+        known = self.answers
+        got: list[Any] = [known.get(t) for t in texts]
+        missing = list(dict.fromkeys(t for t, a in zip(texts, got, strict=True) if a is None))
+        if missing:
+            found = dict(zip(missing, zip(refusals(missing), map(_pii, missing), strict=True), strict=True))
+            got = [found[t] if a is None else a for t, a in zip(texts, got, strict=True)]
+            if len(known) + len(found) > self.size:
+                known.clear()
+            known.update(found)
+        return [a[0] for a in got], [bool(a[1]) for a in got]
 
 
 _MISSING = object()
@@ -362,6 +402,30 @@ class WindowSummary:
             if found:
                 cats = self.labels.setdefault(name, Categories())
                 for label, count in Counter(found).items():  # in the order labels first came, as `add`
+                    cats.add(label, count)
+
+    def add_counted(self, counts: dict[str, int], first: datetime, last: datetime, numbers: dict[str, Any],
+                    labels: dict[str, list[str]]) -> None:
+        """Calls already counted (the JSONL intake reads a chunk column by column): their counts, their
+        earliest and latest time, their numbers per name (in the order of the calls, binned at once as
+        `add_many` does) and their labels per name (in the order of the calls)."""
+        c = self.counts
+        for key, value in counts.items():
+            c[key] += value
+        if self.first is None or first < self.first:
+            self.first = first
+        if self.last is None or last > self.last:
+            self.last = last
+        for name, values in numbers.items():
+            if len(values):
+                sketch = self.numbers.get(name)
+                if sketch is None:
+                    sketch = self.numbers[name] = Sketch()
+                sketch.add_many(values)
+        for name, found in labels.items():
+            if found:
+                cats = self.labels.setdefault(name, Categories())
+                for label, count in Counter(found).items():
                     cats.add(label, count)
 
     def merge(self, other: WindowSummary) -> WindowSummary:
