@@ -89,6 +89,7 @@ def test_a_changed_system_prompt_shows_in_the_canary(production: str, llama_serv
         done = run_laif("monitor", "canary", "--baseline", baseline, "--model", f"openai:{production}#smollm2",
                         "--json", "--out", str(tmp_path / "canary"), env=env)
         assert done.returncode == 0, done.stderr
+        assert "asking" in done.stderr  # the progress of the prompts asked
         result: dict[str, Any] = json.loads(done.stdout)
         return result
 

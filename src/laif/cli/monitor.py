@@ -280,7 +280,7 @@ def canary(
 
     endpoint = EndpointOptions(api_key_env=api_key_env, timeout=timeout, max_concurrency=concurrency,
                                request_template=request_template, response_path=response_path)
-    with TerminalProgress(err, bar=False) as bar:
+    with TerminalProgress(err) as bar:  # a canary asks a production endpoint: show how far it got
         found = monitoring.canary(baseline, model, endpoint, output, stream=stream, db=db, progress=bar,
                                   on_suite=suite_printer(bar, show=False))
     rows, state = found.rows, found.state
