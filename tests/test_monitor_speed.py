@@ -253,3 +253,28 @@ def test_the_refusal_keys_give_the_verdicts_of_the_patterns() -> None:
     answers = _answers()
     assert [summary.is_refusal(t) for t in answers] == [is_refusal(t) for t in answers]
     assert 0.05 < sum(map(summary.is_refusal, answers)) / len(answers) < 0.6  # both kinds were tried
+
+
+#: Texts the bytes-level reading of `summary.refusals` could get wrong if it were careless: a lead-in
+#: running into the next word, characters that lower-case into ASCII letters, spaces and apostrophes
+#: other than ASCII ones, NUL inside a text, words cut by non-ASCII punctuation.
+TRICKY = ["Answerich kann nicht", "réponseje ne peux pas", "D'Äntwertech kann net", "the answeri can't help",
+          "AS AN A\u0130", "I \u212aNOW nothing", "Antwort:ich kann nicht", "Réponse : je ne peux pas", "x\x00y",
+          "meine antwortich kann keine", "Ma réponseje ne peux pas répondre", "die antwortich darf nicht",
+          "äntwertech kann net", "nicht zu schätzen…", "Nicht zu schätzen–", "sorry,i cannot help", "i\u2003cannot help",
+          "I’m unable to help", "Je\u00a0ne peux pas", "I cannot\u2028help", "As an \u212aI", "Call +352 621 123 456",
+          "٣٤٥٦٧٨٩٠١٢٣", "mail a@b.lu"]
+
+
+def test_refusals_and_personal_data_of_a_batch_are_those_of_each_text() -> None:
+    answers = _answers() + TRICKY
+    rng = random.Random(21)
+    for _ in range(3):
+        rng.shuffle(answers)
+        for start in range(0, len(answers), 400):
+            batch = answers[start: start + 400]
+            assert summary.refusals(batch) == [is_refusal(t) for t in batch]
+            assert summary.personal(batch) == [find_in_text(t) for t in batch]
+    assert summary.refusals(TRICKY) == [is_refusal(t) for t in TRICKY]
+    assert sum(summary.refusals(TRICKY)) >= 12  # most of them are refusals, found through the exceptions
+    assert summary.refusals([]) == [] and summary.personal([]) == []

@@ -113,7 +113,7 @@ def _pii(text: str) -> list[dict[str, Any]]:
 #: cannot do without ("appropriate", "tut mir leid", "sch\u00e4tzen" and "schatzen" hold these). An
 #: answer with none is no refusal, and the patterns are not run over it (most answers): the same
 #: verdicts as `is_refusal`, several times as fast. tests/test_monitor_speed.py fails when the
-#: patterns change, so that these are checked again.
+#: patterns change, so that these and `REFUSAL_WORDS` are checked again.
 REFUSAL_KEYS = ("i ", "i'", "je ", "ich ", "ech ", "als ", "as an ai", "appropriate", "en tant qu'", "impossible d",
                 "tut mir leid", "ch\u00e4tzen", "chatzen", "beziffern", "deet mer leed")
 REFUSAL_PATTERNS = "ccdcdf3157df70ed6ba9a180facfb4cb8fa2445ddc9bf027420f4c9239ce0de5"
@@ -125,9 +125,49 @@ def is_refusal(text: str) -> bool:
     return any(key in norm for key in REFUSAL_KEYS) and _REFUSAL.search(norm) is not None
 
 
+#: Each byte of a text's UTF-8 as `refusals` reads it: ASCII letters lowered, digits and NUL (between
+#: texts) kept, every other byte a space, each byte of a non-ASCII character too ("schätzen" reads as
+#: "sch" and "tzen"). A word the patterns need, bounded by non-word characters, then stands alone.
+_WORDS = bytes(b + 32 if 65 <= b <= 90 else b if 97 <= b <= 122 or 48 <= b <= 57 or b == 0 else 32 for b in range(256))
+#: A word, read as `_WORDS` reads it, that each pattern of `laif.core.parsing._REFUSAL` cannot match
+#: without ("i" for every English one but "as an ai" and "appropriate", "je", "ich", "ech", the
+#: words after "als", "tzen" of "schätzen"): a text holding none of them is no refusal. Checked
+#: with REFUSAL_KEYS when the patterns change (REFUSAL_PATTERNS).
+REFUSAL_WORDS = frozenset({b"i", b"ai", b"appropriate", b"inappropriate", b"je", b"tant", b"impossible", b"ich", b"ki",
+                           b"intelligenz", b"sprachmodell", b"leid", b"tzen", b"schatzen", b"abschatzen", b"beziffern",
+                           b"ech", b"deet", b"sproochmodell"})
+#: A text that starts with one of normalise's lead-ins ("Answer:", "Réponse", "D'Äntwert") is read in
+#: full: normalise removes the lead-in even when the next word follows it without a space.
+_LEADIN_START = re.compile(rb" *(?:(?:the +)?answer|my +answer|r(?:e| +)ponse|ma +r(?:e| +)ponse|(?:die +)?antwort"
+                           rb"|meine +antwort|(?: +|a)ntwert|d +(?: +|a)ntwert)")
+#: The only characters whose lower case or NFC form holds an ASCII letter (İ and the Kelvin sign):
+#: a batch with one is read text by text.
+_INTO_ASCII = tuple(c.encode() for c in "\u0130\u212a")
+#: Bytes `personal` drops: all but ASCII digits, '@', NUL and the first bytes of characters from
+#: U+0640 on (where the other decimal digits are).
+_NOT_PII_MARK = bytes(b for b in range(256) if not (48 <= b <= 57 or b == 64 or b == 0 or b >= 0xD9))
+
+
 def refusals(texts: list[str]) -> list[bool]:
-    """`is_refusal` of each text."""
-    return [is_refusal(t) for t in texts]
+    """`is_refusal` of each text, the patterns run only over texts holding one of `REFUSAL_WORDS`
+    (or starting with a lead-in), the words of all texts read at once, on their bytes."""
+    joined = "\x00".join(texts)
+    raw = joined.encode("utf-8", "surrogatepass")
+    if joined.count("\x00") != len(texts) - 1 or any(c in raw for c in _INTO_ASCII):
+        return [is_refusal(t) for t in texts]
+    disjoint, lead = REFUSAL_WORDS.isdisjoint, _LEADIN_START.match
+    return [(not disjoint(words.split()) or lead(words) is not None) and is_refusal(t)
+            for words, t in zip(raw.translate(_WORDS).split(b"\x00"), texts, strict=True)]
+
+
+def personal(texts: list[str]) -> list[list[dict[str, Any]]]:
+    """`_pii` of each text, the detector run only over texts holding a digit or an '@' (all texts
+    looked at at once, on their bytes)."""
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1:
+        return [_pii(t) for t in texts]
+    marks = joined.encode("utf-8", "surrogatepass").translate(None, _NOT_PII_MARK).split(b"\x00")
+    return [_pii(t) if mark else [] for mark, t in zip(marks, texts, strict=True)]
 
 
 class Reader:
@@ -207,7 +247,7 @@ class Reader:
         got: list[Any] = [known.get(t) for t in texts]
         missing = list(dict.fromkeys(t for t, a in zip(texts, got, strict=True) if a is None))
         if missing:
-            found = dict(zip(missing, zip(refusals(missing), map(_pii, missing), strict=True), strict=True))
+            found = dict(zip(missing, zip(refusals(missing), personal(missing), strict=True), strict=True))
             got = [found[t] if a is None else a for t, a in zip(texts, got, strict=True)]
             if len(known) + len(found) > self.size:
                 known.clear()
