@@ -4,6 +4,7 @@ file can be read by node_exporter, which runs as a user of its own."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -19,12 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Two days of logs in stream 'bot', and an incident on it."""
+    """Thirty hours of logs in stream 'bot' (the last ones judged), and an incident on it."""
     here = tmp_path_factory.mktemp("outputs")
     env = {"LAIF_HOME": str(here / "home")}
     log = here / "days.jsonl"
     subprocess.run([sys.executable, str(ROOT / "examples/monitoring/make_week.py"), "--out", str(log), "--hours", "30",
-                    "--per-hour", "30", "--drift-at", "none"], check=True, capture_output=True, timeout=300)
+                    "--per-hour", "200", "--drift-at", "none"], check=True, capture_output=True, timeout=300)
     r = run_laif("monitor", "ingest", str(log), "--stream", "bot", env=env)
     assert r.returncode == 0, r.stderr
     r = run_laif("incidents", "open", "--stream", "bot", "--title", "Wrong language", "--category", "health",
@@ -68,3 +69,15 @@ def test_the_prometheus_file_is_readable_by_node_exporter(env: dict[str, str], t
     r = subprocess.run([*LAIF, "monitor", "metrics", "--out", str(out)], env={**os.environ, **env}, capture_output=True,
                        text=True, umask=0o027, timeout=300)
     assert r.returncode == 0 and stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
+def test_the_latest_window_state_is_one_series(env: dict[str, str]) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    r = run_laif("monitor", "metrics", env=env)
+    status = run_laif("monitor", "status", "--stream", "bot", "--json", env=env)
+    assert r.returncode == 0 and status.returncode == 0, r.stderr + status.stderr
+    latest = json.loads(status.stdout)["latest"]["state"]
+    samples = {s.name: s.value for f in text_string_to_metric_families(r.stdout) for s in f.samples
+               if s.name == "laif_monitor_window_state" and s.labels == {"stream": "bot"}}
+    assert samples == {"laif_monitor_window_state": ("ok", "warning", "alert").index(latest)}
