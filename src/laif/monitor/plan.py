@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from laif import __version__
 from laif.monitor import stats
 from laif.monitor.incidents import CATEGORIES, WIDESPREAD_DAYS, WIDESPREAD_RULE
+from laif.monitor.sketch import EMBEDDING_SAMPLE
 from laif.monitor.spec import MonitorSpec
 from laif.monitor.summary import SIGNALS
 from laif.reports.html import render_template
@@ -54,6 +55,7 @@ def render_plan(spec: MonitorSpec) -> str:
     return render_template("monitor_plan.html.j2",
         spec=spec, signals=signals, deadlines=deadlines, widespread=(WIDESPREAD_DAYS, WIDESPREAD_RULE),
         psi=(stats.PSI_WARNING, stats.PSI_ALERT), p_value=stats.P_VALUE, distance=stats.DISTANCE_ALERT,
-        distance_n=stats.DISTANCE_MIN_N, version=__version__, spec_hash=spec.spec_hash(),
+        distance_n=stats.DISTANCE_MIN_N, mmd=(EMBEDDING_SAMPLE, stats.MMD_PERMUTATIONS, stats.MMD_ALERT),
+        version=__version__, spec_hash=spec.spec_hash(),
         made=datetime.now(UTC).date().isoformat(),
     )
