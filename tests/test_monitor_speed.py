@@ -278,3 +278,19 @@ def test_refusals_and_personal_data_of_a_batch_are_those_of_each_text() -> None:
     assert summary.refusals(TRICKY) == [is_refusal(t) for t in TRICKY]
     assert sum(summary.refusals(TRICKY)) >= 12  # most of them are refusals, found through the exceptions
     assert summary.refusals([]) == [] and summary.personal([]) == []
+
+
+def test_the_batch_reader_remembers_two_bounded_generations_and_answers_as_afresh() -> None:
+    rng = random.Random(5)
+    sentences = [s for lang in WEEK["SENTENCES"].values() for s in lang] + REFUSALS + ["Call +352 621 123 456 now."]
+    reader = Reader(size=40)
+    for _ in range(12):
+        texts = [" ".join(rng.choice(sentences) for _ in range(rng.randint(1, 3))) for _ in range(30)]
+        texts += texts[:5]  # the same text twice in one batch
+        assert reader.languages_of(texts) == [summary._language(t) for t in texts]
+        refused, personal = reader.answers_of(texts)
+        assert refused == [is_refusal(t) for t in texts]
+        assert personal == [bool(find_in_text(t)) for t in texts]
+        for remembered in (reader.languages, reader.older_languages, reader.answers, reader.older_answers):
+            assert len(remembered) <= 40 + 35  # a generation holds at most its size and one batch
+    assert reader.older_languages and reader.older_answers  # the memory started afresh, keeping the last one

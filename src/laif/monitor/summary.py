@@ -179,6 +179,10 @@ class Reader:
         self.size = size
         self.languages: dict[str, str | None] = {}
         self.answers: dict[str, tuple[bool, list[dict[str, Any]]]] = {}
+        #: What the batch readers (`languages_of`, `answers_of`) remembered before they last started
+        #: afresh: a text found there is not read again, and is remembered anew (frequent texts stay).
+        self.older_languages: dict[str, str | None] = {}
+        self.older_answers: dict[str, tuple[bool, list[dict[str, Any]]]] = {}
 
     def language(self, text: str) -> str | None:
         found = self.languages.get(text, _MISSING)
@@ -221,36 +225,40 @@ class Reader:
 
     def languages_of(self, texts: list[str]) -> list[str | None]:
         """`language` of each text, those not remembered read at once (`language.detect_many`)."""
-        known = self.languages
+        known, older = self.languages, self.older_languages
         out: list[Any] = [known.get(t, _MISSING) for t in texts]
         missing = list(dict.fromkeys(t for t, lang in zip(texts, out, strict=True) if lang is _MISSING))
         if missing:
             from laif.monitor.language import detect_many
 
-            heads = [_head(t) for t in missing]
-            asked = [h for h in heads if h is not None]
-            read = iter(detect_many(asked))
-            found: dict[str, str | None] = {}
-            for t, h in zip(missing, heads, strict=True):
+            found = {t: older[t] for t in missing if t in older}
+            new = [t for t in missing if t not in found]
+            heads = [_head(t) for t in new]
+            read = iter(detect_many([h for h in heads if h is not None]))
+            for t, h in zip(new, heads, strict=True):
                 lang = next(read) if h is not None else None
                 found[t] = None if lang is None or lang == "und" else lang
             out = [found[t] if lang is _MISSING else lang for t, lang in zip(texts, out, strict=True)]
             if len(known) + len(found) > self.size:
-                known.clear()
+                self.older_languages, self.languages = known, {}
+                known = self.languages
             known.update(found)
         return out
 
     def answers_of(self, texts: list[str]) -> tuple[list[bool], list[bool]]:
         """Whether each answer is a refusal, and whether it holds personal data (`answer`, without
         the findings), those not remembered read at once."""
-        known = self.answers
+        known, older = self.answers, self.older_answers
         got: list[Any] = [known.get(t) for t in texts]
         missing = list(dict.fromkeys(t for t, a in zip(texts, got, strict=True) if a is None))
         if missing:
-            found = dict(zip(missing, zip(refusals(missing), personal(missing), strict=True), strict=True))
+            found = {t: older[t] for t in missing if t in older}
+            new = [t for t in missing if t not in found]
+            found.update(zip(new, zip(refusals(new), personal(new), strict=True), strict=True))
             got = [found[t] if a is None else a for t, a in zip(texts, got, strict=True)]
             if len(known) + len(found) > self.size:
-                known.clear()
+                self.older_answers, self.answers = known, {}
+                known = self.answers
             known.update(found)
         return [a[0] for a in got], [bool(a[1]) for a in got]
 
