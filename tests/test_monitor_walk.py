@@ -57,6 +57,9 @@ def test_every_command_of_the_doc_works(walked: tuple[Path, list[subprocess.Comp
     assert "report due by" in said["incidents open"] and "(15 days after awareness, Art. 73(2)" in said["incidents open"]
     assert "intact" in said["evidence verify"]
     assert (here / "plan.pdf").read_bytes().startswith(b"%PDF")
+    incident = (here / "incident" / "INC-0001.html").read_text(encoding="utf-8")
+    assert "<b>2026-12-13 09:00 UTC</b>: 15 days after awareness (Art. 73(2))" in incident
+    assert "widespread" not in incident  # no "widespread: False" among the versions
     with zipfile.ZipFile(here / "monitoring.zip") as zf:
         names = set(zf.namelist())
     assert {"monitoring/bank-bot/report.html", "monitoring/bank-bot/plan.html", "incidents/INC-0001.json"} <= names
