@@ -644,6 +644,14 @@ def _read_chunk(form: str, spec_json: str, path: str, lines: list[bytes], first_
     `seen` (one call per line). None when any line is bad: the main process then reads the chunk
     itself, line by line, and stops at the bad line with its usual message."""
     spec = _WORKER_SPEC.get(spec_json) or _WORKER_SPEC.setdefault(spec_json, MonitorSpec.model_validate_json(spec_json))
+    if form == "jsonl":  # read column by column, as one process does; a chunk it cannot is read below
+        state = _Intake.__new__(_Intake)
+        state.spec, state.seen, state.dirty = spec, seen, {}
+        state.by_count = spec.window.by == "count"
+        state.window_size = int(spec.window.size) if state.by_count else spec.window.seconds
+        got = _read_fast(state, lines)
+        if got is not None:
+            return _Chunk(state.dirty, got[0], got[1], None)
     decode = _csv_decoder(Path(path)) if form == "csv" else _json_decoder(form, spec)
     chunk = _Chunk({}, 0, set(), None)
     calls: list[Exchange] = []
