@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,33 @@ from rich.table import Table
 from laif.cli._common import err, out
 from laif.errors import BadInput
 from laif.services import monitoring
-from laif.services.monitoring import CATEGORIES, REPORT_KINDS, STATUSES, zoned_time
+from laif.services.monitoring import zoned_time
 
 incidents_app = typer.Typer(help="Serious incidents: open, update, list, and a report with a signed snapshot "
                                  "of the monitoring data around them (AI Act Arts. 73 and 20).", no_args_is_help=True)
 
 DB_HELP = "Database URL (default: LAIF_DB_URL, else SQLite under $LAIF_HOME)."
+
+
+class Category(StrEnum):
+    """Art. 3(49) categories (monitor.incidents.CATEGORIES): a mistyped one gets the usage."""
+
+    death = "death"
+    health = "health"
+    critical_infrastructure = "critical_infrastructure"
+    fundamental_rights = "fundamental_rights"
+    property_environment = "property_environment"
+
+
+class ReportKind(StrEnum):
+    initial = "initial"
+    complete = "complete"
+
+
+class Status(StrEnum):
+    open = "open"
+    reported = "reported"
+    closed = "closed"
 
 
 def _when(value: str | None, option: str) -> datetime | None:
@@ -70,7 +92,7 @@ def _print(info: dict[str, Any], as_json: bool) -> None:
 @incidents_app.command("open")
 def open_command(
     title: str = typer.Option(..., "--title", help="What happened, in a few words."),
-    category: str = typer.Option(..., "--category", help=f"Art. 3(49) category: {', '.join(CATEGORIES)}."),
+    category: Category = typer.Option(..., "--category", help="Art. 3(49) category; the deadline follows from it."),
     occurred: str = typer.Option(..., "--occurred", help="When it happened (ISO 8601 with a time zone)."),
     aware: str = typer.Option("now", "--aware", help="When the provider became aware of it (default: now)."),
     causal_link: str | None = typer.Option(None, "--causal-link", help="When a causal link (or its reasonable "
@@ -85,7 +107,7 @@ def open_command(
     store = monitoring.open_store(db)
     occurred_at, aware_at = _when(occurred, "--occurred"), _when(aware, "--aware")
     assert occurred_at is not None and aware_at is not None
-    info = monitoring.open_incident(title=title, category=category, occurred=occurred_at, aware=aware_at,
+    info = monitoring.open_incident(title=title, category=category.value, occurred=occurred_at, aware=aware_at,
                                     causal_link=_when(causal_link, "--causal-link"), widespread=widespread,
                                     stream=stream, description=description, db=store)
     _print(info, as_json)
@@ -97,8 +119,8 @@ def update_command(
     causal_link: str | None = typer.Option(None, "--causal-link", help="When the causal link was established."),
     root_cause: str | None = typer.Option(None, "--root-cause", help="The root cause found."),
     action: list[str] = typer.Option([], "--action", help="A corrective action taken (Art. 20); repeat for several."),
-    report: str | None = typer.Option(None, "--report", help=f"A report was sent to the authority: {', '.join(REPORT_KINDS)}."),
-    status: str | None = typer.Option(None, "--status", help=f"One of {', '.join(STATUSES)}."),
+    report: ReportKind | None = typer.Option(None, "--report", help="A report was sent to the authority."),
+    status: Status | None = typer.Option(None, "--status", help="The incident's status now."),
     note: str | None = typer.Option(None, "--note"),
     as_json: bool = typer.Option(False, "--json"),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
@@ -106,7 +128,8 @@ def update_command(
     """Record what changed as a new version (earlier versions are kept)."""
     store = monitoring.open_store(db)
     version = monitoring.update_incident(incident, causal_link=_when(causal_link, "--causal-link"),
-                                         root_cause=root_cause, actions=action, report=report, status=status,
+                                         root_cause=root_cause, actions=action,
+                                         report=report.value if report else None, status=status.value if status else None,
                                          note=note, db=store)
     err.print(f"{incident.upper()}: version {version} recorded")
     _print(monitoring.describe_incident(incident, store), as_json)

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -32,6 +33,15 @@ SHOWN_CHANGES = 12
 FORMAT_HELP = ("jsonl: one call per line; otlp: one OTLP/JSON request of GenAI spans per line (OpenTelemetry); "
                "csv: a table of model inputs and outputs with a time column; parquet: the same table in Parquet.")
 DB_HELP = "Database URL (default: LAIF_DB_URL, else SQLite under $LAIF_HOME)."
+
+
+class Form(StrEnum):
+    """The forms of log `--format` takes (monitor.intake.FORMS): a mistyped one gets the usage."""
+
+    jsonl = "jsonl"
+    otlp = "otlp"
+    csv = "csv"
+    parquet = "parquet"
 
 
 def _spec(store: MonitorStore, spec: Path | None, stream: str | None) -> MonitorSpec:
@@ -114,7 +124,7 @@ def ingest_command(
     files: list[Path] = typer.Argument(..., help="Logs: JSONL calls, OTLP/JSON spans, a CSV or a Parquet table (see --format)."),
     spec: Path | None = typer.Option(None, "--spec", help=SPEC_HELP),
     stream: str | None = typer.Option(None, "--stream", help=STREAM_HELP),
-    form: str = typer.Option("jsonl", "--format", help=FORMAT_HELP),
+    form: Form = typer.Option(Form.jsonl, "--format", help=FORMAT_HELP),
     workers: int = typer.Option(1, "--workers", min=1, help="Processes reading JSONL or CSV (same result, faster "
                                                              "on several cores; not with keep: pseudonymised/raw)."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
@@ -125,7 +135,7 @@ def ingest_command(
     started = time.perf_counter()
     for path in files:
         with _intake_bar(path, form, loaded.name, store):
-            result = monitoring.ingest_file(path, loaded, form=form, workers=workers, db=store)
+            result = monitoring.ingest_file(path, loaded, form=form.value, workers=workers, db=store)
         err.print(_intake_line(result))
     err.print(f"[dim]taken in in {time.perf_counter() - started:.1f} s[/dim]")
     ev = _judge(store, loaded.name)
@@ -183,7 +193,7 @@ def watch(
     stream: str | None = typer.Option(None, "--stream", help=STREAM_HELP),
     interval: float = typer.Option(10.0, "--interval", min=0.1, help="Seconds between looks at the file."),
     polls: int | None = typer.Option(None, "--polls", min=1, help="Stop after this many looks (default: until Ctrl-C)."),
-    form: str = typer.Option("jsonl", "--format", help=FORMAT_HELP),
+    form: Form = typer.Option(Form.jsonl, "--format", help=FORMAT_HELP),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Follow a growing log: take in what is new, judge the windows, print each change of state."""
@@ -194,7 +204,7 @@ def watch(
         if done:
             time.sleep(interval)
         done += 1
-        result = monitoring.ingest_file(file, loaded, form=form, whole_lines_only=True, db=store)
+        result = monitoring.ingest_file(file, loaded, form=form.value, whole_lines_only=True, db=store)
         if result.calls or done == 1:
             ev = _judge(store, loaded.name)
             err.print(f"{result.calls} new call(s); {_state_line(ev)}")
