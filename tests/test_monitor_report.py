@@ -10,7 +10,7 @@ import pytest
 
 from laif.monitor.alerts import evaluate
 from laif.monitor.intake import ingest
-from laif.monitor.report import _scale, fmt_value, render, signal_chart, time_ticks
+from laif.monitor.report import _scale, change_text, fmt_value, render, signal_chart, time_ticks
 from laif.monitor.spec import MonitorSpec
 from laif.monitor.store import MonitorStore
 
@@ -59,3 +59,9 @@ def test_windows_by_count_and_a_stream_not_yet_judged_still_give_a_page(store: M
     ingest(store, MonitorSpec(name="young", min_window=5), _log(tmp_path / "y.jsonl", 3))
     html = render(evaluate(store, "young"), [], [])
     assert "No window judged yet" in html
+
+
+def test_a_drift_change_does_not_repeat_its_number() -> None:
+    kept = "4.605 (PSI 4.605, KS p 2.23e-150 (corrected), Wasserstein / sd 2.849)"
+    assert change_text("drift.answer_chars", kept) == "PSI 4.605, KS p 2.23e-150 (corrected), Wasserstein / sd 2.849"
+    assert change_text("signal.pii_rate", "0.01509 (outside the warning threshold)") == "0.01509 (outside the warning threshold)"

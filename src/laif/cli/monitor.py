@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
@@ -61,7 +62,8 @@ def _judge(store: MonitorStore, name: str) -> Evaluation:
     shown = sorted(sorted(new, key=lambda a: (a.state != "alert", a.window))[:SHOWN_CHANGES], key=lambda a: a.window)
     for a in shown:
         colour = {"alert": "red", "warning": "yellow"}.get(a.state, "green")
-        err.print(f"[{colour}]{a.state}[/{colour}] {a.rule} at window {labels.get(a.window, a.window)}: {a.value}")
+        err.print(f"[{colour}]{a.state}[/{colour}] {a.rule} at window {labels.get(a.window, a.window)}: "
+                  f"{escape(monitoring.change_text(a.rule, a.value))}")
     if len(new) > SHOWN_CHANGES:
         err.print(f"[dim]and {len(new) - SHOWN_CHANGES} other change(s) of state (alerts are shown first): "
                   "laif monitor status, laif monitor report[/dim]")

@@ -54,6 +54,15 @@ def fmt_value(name: str, v: float | None) -> str:
     return f"{_fmt(v)} s" if unit == "s" else _fmt(v)
 
 
+def change_text(rule: str, value: str) -> str:
+    """A change of state as the history keeps it ('4.605 (PSI 4.605, KS p ...)'), without the
+    number a drift rule's statistics repeat ('PSI 4.605, KS p ...'); a signal keeps its value."""
+    number, _, why = value.partition(" (")
+    if rule.startswith("drift.") and why.endswith(")") and number in why:
+        return why[:-1]
+    return value
+
+
 def _label(w: WindowVerdict) -> str:
     return w.start.strftime("%m-%d %H:%M") if w.start else f"#{w.index}"
 
@@ -301,7 +310,7 @@ def render(ev: Evaluation, history: list[AlertRow], canaries: list[CanaryRow]) -
         rules=rule_summary(ev), canaries=canaries, by_window=by_window, label=_label,
         not_ok=sorted(((k, v) for k, v in (latest.rules.items() if latest else []) if v["state"] != "ok"),
                       key=lambda kv: (-STATES.index(kv[1]["state"]), kv[0])),
-        fmt_value=fmt_value, colours=STATE_COLOURS, version=__version__,
+        fmt_value=fmt_value, change_text=change_text, colours=STATE_COLOURS, version=__version__,
         made=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         counts={s: sum(1 for w in judged if w.state == s) for s in ("ok", "warning", "alert")},
     )

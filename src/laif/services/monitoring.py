@@ -39,7 +39,7 @@ from laif.monitor.metrics import metrics_text
 from laif.monitor.plan import render_plan
 from laif.monitor.receiver import PATH as RECEIVER_PATH
 from laif.monitor.receiver import asgi_app, make_server
-from laif.monitor.report import render
+from laif.monitor.report import change_text, render
 from laif.monitor.spec import EXAMPLE, MonitorSpec, load_monitor_spec
 from laif.monitor.store import AlertRow, CanaryRow, MonitorStore
 
@@ -48,13 +48,12 @@ if TYPE_CHECKING:
     from laif.services.assessment import OnSuite
     from laif.services.progress import Progress
 
-__all__ = ["CATEGORIES", "FORMS", "RECEIVER_PATH", "REFERENCE", "REPORT_KINDS", "STATUSES", "TOO_FEW", "Bundled",
-           "Canary", "Db", "Evaluation", "IncidentReport", "IntakeResult", "Judged", "MonitorSpec", "MonitorStore",
-           "asgi_receiver", "bundle_stream", "canary", "describe_incident", "incident_report", "ingest_file",
-           "intake_progress", "judge",
-           "list_incidents", "metrics", "open_incident", "open_store", "receiver", "resolve_spec", "status_of",
-           "stream_name", "update_incident", "write_example_spec", "write_metrics", "write_plan", "write_report",
-           "zoned_time"]
+__all__ = ["Bundled", "CATEGORIES", "Canary", "Db", "Evaluation", "FORMS", "IncidentReport", "IntakeResult",
+           "Judged", "MonitorSpec", "MonitorStore", "RECEIVER_PATH", "REFERENCE", "REPORT_KINDS", "STATUSES",
+           "TOO_FEW", "asgi_receiver", "bundle_stream", "canary", "change_text", "describe_incident",
+           "incident_report", "ingest_file", "intake_progress", "judge", "list_incidents", "metrics",
+           "open_incident", "open_store", "receiver", "resolve_spec", "status_of", "stream_name", "update_incident",
+           "write_example_spec", "write_metrics", "write_plan", "write_report", "zoned_time"]
 
 #: A database URL, None for laif's default database, or a store opened with `open_store`.
 Db = str | MonitorStore | None
