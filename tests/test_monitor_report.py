@@ -64,4 +64,6 @@ def test_windows_by_count_and_a_stream_not_yet_judged_still_give_a_page(store: M
 def test_a_drift_change_does_not_repeat_its_number() -> None:
     kept = "4.605 (PSI 4.605, KS p 2.23e-150 (corrected), Wasserstein / sd 2.849)"
     assert change_text("drift.answer_chars", kept) == "PSI 4.605, KS p 2.23e-150 (corrected), Wasserstein / sd 2.849"
+    rounded = "0.2775 (PSI 0.278, chi-squared p 2.04e-16 (corrected), Jensen-Shannon 0.222)"
+    assert change_text("drift.answer_language", rounded).startswith("PSI 0.278, chi-squared")
     assert change_text("signal.pii_rate", "0.01509 (outside the warning threshold)") == "0.01509 (outside the warning threshold)"

@@ -56,9 +56,10 @@ def fmt_value(name: str, v: float | None) -> str:
 
 def change_text(rule: str, value: str) -> str:
     """A change of state as the history keeps it ('4.605 (PSI 4.605, KS p ...)'), without the
-    number a drift rule's statistics repeat ('PSI 4.605, KS p ...'); a signal keeps its value."""
-    number, _, why = value.partition(" (")
-    if rule.startswith("drift.") and why.endswith(")") and number in why:
+    number a drift rule's statistics repeat, rounded, as its PSI or distance ('PSI 4.605, KS p
+    ...'); a signal keeps its value."""
+    _, _, why = value.partition(" (")
+    if rule.startswith("drift.") and why.endswith(")"):
         return why[:-1]
     return value
 
