@@ -41,3 +41,16 @@ def test_a_missed_deadline_says_how_late(tmp_path: Path) -> None:
     said = _open(tmp_path, "--occurred", "2020-01-01T08:00:00Z", "--aware", "2020-01-02T08:00:00Z", category="death")
     assert "report due by 2020-01-12 08:00 UTC (10 days after awareness, Art. 73(4));" in said
     assert " late" in said and "left" not in said and " days " in said.split("Art. 73(4));")[1]
+
+
+def test_the_list_says_what_is_left_and_what_was_reported(tmp_path: Path) -> None:
+    env = {"LAIF_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    _open(tmp_path, "--occurred", "2026-11-27T12:40:00Z", "--aware", "now")
+    _open(tmp_path, "--occurred", "2020-01-01T08:00:00Z", "--aware", "2020-01-02T08:00:00Z", category="death")
+    r = run_laif("incidents", "list", env=env)
+    assert r.returncode == 0, r.stderr
+    rows = [line for line in r.stdout.splitlines() if "INC-000" in line]
+    assert "(Art. 73(2)); 15 days 0 h left" in rows[0] and "(Art. 73(4));" in rows[1] and "late" in rows[1]
+    assert run_laif("incidents", "update", "INC-0001", "--report", "initial", env=env).returncode == 0
+    r = run_laif("incidents", "list", env=env)
+    assert "reported on time" in [line for line in r.stdout.splitlines() if "INC-0001" in line][0]

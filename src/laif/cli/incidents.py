@@ -62,6 +62,17 @@ def _span(hours: float) -> str:
     return (f"{days} day{'s' if days != 1 else ''} " if days else "") + f"{rest} h"
 
 
+def _due_cell(info: dict[str, Any]) -> str:
+    """The deadline in a table: the date, the rule, and the time left, how late, or the first report's timing."""
+    d = info["deadline"]
+    due = f"{d['due'][:16].replace('T', ' ')} ({d['rule']})"
+    if info["reports"]:
+        return f"{due}; reported {'on time' if d['met'] else 'late'}"
+    if d["hours_left"] < 0:
+        return f"{due}; [red]{_span(d['hours_left'])} late[/red]"
+    return f"{due}; {_span(d['hours_left'])} left" + ("; [bold]report now[/bold]" if info["causal_link_at"] else "")
+
+
 def _print(info: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
@@ -150,7 +161,7 @@ def list_command(
         table.add_column(col)
     for r in rows:
         table.add_row(r["id"], r["status"], escape(r["title"]), r["category"] + (" (widespread)" if r["widespread"] else ""),
-                      r["aware_at"][:16], f"{r['deadline']['due'][:16]} ({r['deadline']['rule']})",
+                      r["aware_at"][:16].replace("T", " "), _due_cell(r),
                       ", ".join(f"{x['kind']} v{x['version']}" for x in r["reports"]) or "none")
     out.print(table)
     if not rows:
