@@ -17,3 +17,4 @@ def test_the_plan_names_embeddings_and_canaries_with_their_thresholds() -> None:
     assert "6. Quality without labels: canaries" in html and "laif monitor canary" in html
     assert "Fisher's exact test" in html and "the two intervals do not overlap" in html
     assert "8. Serious-incident deadlines (Art. 73)" in html
+    assert "OpenTelemetry GenAI spans" in html and "CSV or Parquet table" in html  # every intake, not JSON lines only
