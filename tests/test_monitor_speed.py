@@ -294,3 +294,49 @@ def test_the_batch_reader_remembers_two_bounded_generations_and_answers_as_afres
         for remembered in (reader.languages, reader.older_languages, reader.answers, reader.older_answers):
             assert len(remembered) <= 40 + 35  # a generation holds at most its size and one batch
     assert reader.older_languages and reader.older_answers  # the memory started afresh, keeping the last one
+
+
+def _mixed(path: Path) -> Path:
+    """A week's calls, then calls of every shape a record may take: times with offsets and in
+    seconds, features that come and go or change kind, empty and blank answers, failed calls, feedback
+    as words, embeddings (these last two kinds are read line by line)."""
+    _week(path, hours=6, per_hour=500)
+    rng = random.Random(8)
+    with path.open("a", encoding="utf-8") as fh:
+        for i in range(1500):
+            r: dict[str, Any] = {
+                "time": [f"2026-11-23T{6 + i // 600:02d}:{i % 60:02d}:{i % 7:02d}+01:00",
+                         f"2026-11-23T{6 + i // 600:02d}:{i % 60:02d}:00.25Z"][i % 2],
+                "prompt": rng.choice(["hi", "How do I close my account today please?", "", "Wie geht es Ihnen heute?"]),
+                "answer": rng.choice(["", "   ", "I'm unable to help with that.", "Call +352 621 123 456 please.",
+                                      "Dir kënnt dat an der App am Menü vun de Kaarten maachen."]),
+                "status": ["ok", "ok", "ok", "error", "timeout"][i % 5],
+                "features": {"n": i, "f": i * 0.5, "lab": f"l{i % 70}", "mixed": i if i % 3 else "x"}
+                if i % 4 else {"other": "y"},
+                "feedback": ["up", "down", "none", 1, -1, 0, None][i % 7],
+                "model": rng.choice(["m1", "m2", None]), "finish_reason": rng.choice(["stop", "length", None]),
+                "latency_s": rng.choice([0, 0.5, 3, None]), "input_tokens": rng.choice([0, 5, None])}
+            if r["status"] != "ok" and i % 2:
+                del r["answer"]
+            if i % 250 == 0:
+                r["time"] = 1795420800 + 21600 + i  # seconds since 1970: that chunk is read line by line
+            if i >= 1400 and i % 3 == 0:
+                r["embedding"] = [rng.random() for _ in range(4)]
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("spec", [MonitorSpec(name="s", window=Window(by="time", size="10m")),
+                                  MonitorSpec(name="s", window=Window(by="count", size="333"), language_every=4)])
+def test_chunks_read_column_by_column_give_the_summaries_of_reading_line_by_line(
+        tmp_path: Path, spec: MonitorSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(intake, "CHUNK_LINES", 700)
+    path = _mixed(tmp_path / "m.jsonl")
+    fast, slow = (MonitorStore(f"sqlite:///{tmp_path / n}.db") for n in ("fast", "slow"))
+    a = ingest(fast, spec, path, flush_every=1000)
+    with monkeypatch.context() as m:
+        m.setattr(intake, "_read_fast", lambda *_: None)
+        b = ingest(slow, spec, path, flush_every=1000)
+    assert (a.lines, a.calls, a.windows) == (b.lines, b.calls, b.windows)
+    assert _summaries(fast, "s") == _summaries(slow, "s")  # exactly: sums too, and labels past MAX_CATEGORIES
+    assert a.calls > 3000 and len(a.windows) > 5

@@ -558,6 +558,19 @@ def _read_fast(intake: _Intake, lines: list[bytes]) -> tuple[int, set[int]] | No
     return n, set(windows.tolist())
 
 
+def _flush_line(lines: list[bytes], calls: int) -> int:
+    """How many of `lines` hold the next `calls` calls (one a line, blank lines none): all of them
+    when they hold fewer."""
+    if len(lines) < calls:
+        return len(lines)
+    for k, raw in enumerate(lines):
+        if raw.strip():
+            calls -= 1
+            if not calls:
+                return k + 1
+    return len(lines)
+
+
 def _tzinfo(when: datetime) -> Any:
     return when.tzinfo
 
@@ -774,18 +787,25 @@ def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "j
                     lines.pop()  # the last line, still being written: left for later
                     if not lines:
                         break
-                got = _read_fast(intake, lines) if fast else None
-                if got is not None:
-                    intake.hasher.update(b"".join(lines))
-                    intake.offset += sum(map(len, lines))
-                    intake.line += len(lines)
-                    result.lines += len(lines)
+                while fast and lines:
+                    # up to the line where the calls since the last flush reach flush_every, as
+                    # below: the windows' partial summaries, hence their merges, are the same
+                    part = lines[: _flush_line(lines, flush_every - pending)]
+                    got = _read_fast(intake, part)
+                    if got is None:
+                        break
+                    intake.hasher.update(b"".join(part))
+                    intake.offset += sum(map(len, part))
+                    intake.line += len(part)
+                    result.lines += len(part)
                     result.calls += got[0]
                     result.windows |= got[1]
                     pending += got[0]
                     if pending >= flush_every:
                         intake.flush()
                         pending = 0
+                    lines = lines[len(part):]
+                if not lines:
                     continue
                 # A chunk's lines are read first, each once, so that the languages of all its
                 # texts are read at once; then taken in line by line, stopping at a bad one.
