@@ -27,7 +27,7 @@ def test_ks_on_counts_equals_scipy_ks_2samp_on_the_samples(shift: float) -> None
     ours = stats.ks(ca, cb)
     theirs = sp.ks_2samp(a, b, method="asymp")
     assert ours.statistic == pytest.approx(theirs.statistic, abs=1e-12)
-    assert ours.p_value == pytest.approx(theirs.pvalue, rel=1e-9)
+    assert ours.p_value == pytest.approx(theirs.pvalue, rel=2e-4)  # n = 171: scipy approximates (test_monitor_distributions)
 
 
 def test_chi2_equals_scipy_contingency_without_correction() -> None:

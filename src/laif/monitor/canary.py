@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from laif.core.stats import percent
+from laif.monitor.distributions import fisher_exact
 from laif.monitor.stats import P_VALUE
 
 FIGURES = {"score": ("passed", "decided"), "refused": ("refused", "total")}
@@ -39,9 +40,7 @@ def _state(base: dict[str, Any], canary: dict[str, Any]) -> str:
     if canary["high"] < base["low"] or canary["low"] > base["high"]:
         return "alert"
     table = [[base["k"], base["n"] - base["k"]], [canary["k"], canary["n"] - canary["k"]]]
-    from scipy.stats import fisher_exact  # loaded on use: see monitor/stats.py
-
-    if fisher_exact(table).pvalue < P_VALUE:
+    if fisher_exact(table) < P_VALUE:
         return "warning"
     return "ok"
 
