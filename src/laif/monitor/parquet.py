@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,37 +18,31 @@ from laif.monitor.store import IntakeRow
 from laif.monitor.summary import WindowSummary
 
 
-def _cells(column: Any, kind: str, name: str, where: str) -> Any:
-    """One Parquet column of a row group: times as a list (seconds or text), a number feature as a
-    float array (nulls, NaN and infinities as NaN: left out), a label feature as a list of text."""
+def _cells(column: Any, name: str, where: str) -> Any:
+    """A piece of a feature column: numbers as a float array (nulls, NaN and infinities as NaN:
+    left out), anything else as a list of text. Read without Arrow's compute functions where the
+    type allows, since loading them costs more memory than a row group's column."""
     import numpy as np
     import pyarrow as pa  # type: ignore[import-untyped]
 
     t = column.type
-    if kind == "time":
-        if pa.types.is_timestamp(t):
-            if t.tz is None:
-                raise BadInput(f"{where}, column 'time': timestamps without a time zone; write them "
-                               "adjusted to UTC (pyarrow: pa.timestamp('us', tz='UTC'))")
-            return [None if v is None else _EPOCH + timedelta(microseconds=v)
-                    for v in column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist()]
-        if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_floating(t):
-            return list(column.to_pylist())
-        raise BadInput(f"{where}, column 'time': type {t} is not a time; use a timestamp with a time zone, "
-                       "ISO 8601 text or seconds since 1970")
     if pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
         chunks = column.chunks if hasattr(column, "chunks") else [column]
         cells: list[str | None] = []
         for chunk in chunks:  # each label once, then its place in the rows
             labels = [v if v is None or v.strip() else None for v in chunk.dictionary.to_pylist()] + [None]
-            places = chunk.indices.fill_null(len(labels) - 1).to_numpy(zero_copy_only=False)
-            cells += map(labels.__getitem__, places.tolist())
+            places = np.asarray(chunk.indices.to_numpy(zero_copy_only=False))
+            if chunk.null_count:  # a null place comes as NaN: the None at the end of `labels`
+                places = np.where(np.isnan(places), len(labels) - 1, places)
+            cells += map(labels.__getitem__, places.astype(np.int64).tolist())
         return cells
     if pa.types.is_dictionary(t):
         column = column.cast(t.value_type)
         t = t.value_type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-        values = np.array(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        if pa.types.is_decimal(t):
+            column = column.cast(pa.float64())
+        values = np.array(column.to_numpy(zero_copy_only=False), dtype=np.float64)
         values[~np.isfinite(values)] = np.nan
         return values
     if pa.types.is_string(t) or pa.types.is_large_string(t):
@@ -73,85 +67,60 @@ def _mix(h: Any) -> Any:
     return h ^ (h >> np.uint64(31))
 
 
+def _codes(values: Any) -> Any:
+    """A 64-bit code per cell, by value: numbers by their bits (every missing number one code),
+    times as microseconds since 1970 (missing: -1), text and other cells by BLAKE2b."""
+    import numpy as np
+
+    if isinstance(values, np.ndarray):
+        if values.dtype == np.int64:
+            return values.view(np.uint64)
+        part = values.copy()
+        part[np.isnan(part)] = np.inf
+        return part.view(np.uint64)
+    codes = {v: int.from_bytes(hashlib.blake2b(repr(v).encode(), digest_size=8).digest(), "little") for v in set(values)}
+    return np.fromiter(map(codes.__getitem__, values), dtype=np.uint64, count=len(values))
+
+
 class _RowSum:
-    """A fingerprint of the rows taken in that does not depend on how they were grouped: each row
-    gets a 64-bit hash of its number and cells, and the fingerprint is their sum (mod 2^64) with
-    the count, so rows 1-600 read in one piece or in three give the same. Cells are hashed by
-    value: numbers by their bits, text by BLAKE2b. It catches a changed row, not a forger."""
+    """A fingerprint of the rows taken in that does not depend on how they were grouped or read:
+    each row gets a 64-bit hash of its number and its cells column by column, and the fingerprint
+    is their sum (mod 2^64) with the count, so rows 1-600 read in one piece or in three give the
+    same. It catches a changed row, not a forger."""
 
     def __init__(self) -> None:
         self.total, self.rows = 0, 0
 
-    def update_rows(self, columns: dict[str, Any], first: int, end: int, row0: int) -> None:
+    @staticmethod
+    def start(row0: int, size: int) -> Any:
+        """The hashes of rows row0.. before any cell is mixed in."""
         import numpy as np
 
-        if end <= first:
-            return
         with np.errstate(over="ignore"):
-            h = _mix(np.arange(row0 + first, row0 + end, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15))
-            for c, values in enumerate(columns.values()):
-                if isinstance(values, np.ndarray):
-                    part = values[first:end].copy()
-                    part[np.isnan(part)] = np.inf  # one code for every missing number
-                    cells = part.view(np.uint64)
-                elif isinstance(next((v for v in values if v is not None), None), datetime):  # times: microseconds
-                    cells = np.fromiter(((v - _EPOCH) // _MICROSECOND if v is not None else -1 for v in values[first:end]),
-                                        dtype=np.int64, count=end - first).view(np.uint64)
-                else:
-                    part = values[first:end]
-                    codes = {v: int.from_bytes(hashlib.blake2b(repr(v).encode(), digest_size=8).digest(), "little")
-                             for v in set(part)}
-                    cells = np.fromiter(map(codes.__getitem__, part), dtype=np.uint64, count=len(part))
-                h = _mix(h ^ _mix(cells + np.uint64(c + 1)))
+            return _mix(np.arange(row0, row0 + size, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15))
+
+    @staticmethod
+    def mix_column(h: Any, column: int, codes: Any) -> Any:
+        """`h` (rows' hashes) with the cells of the column at `column` (0-based) mixed in."""
+        import numpy as np
+
+        with np.errstate(over="ignore"):
+            return _mix(h ^ _mix(codes + np.uint64(column + 1)))
+
+    def add(self, h: Any) -> None:
+        import numpy as np
+
+        with np.errstate(over="ignore"):
             self.total = (self.total + int(h.sum(dtype=np.uint64))) & _MASK
-        self.rows += end - first
+        self.rows += len(h)
 
-    def hexdigest(self) -> str:
-        return hashlib.sha256(f"rows {self.rows} sum {self.total}".encode()).hexdigest()
-
-
-def _add_rows(intake: _Intake, result: IntakeResult, columns: dict[str, Any], times: list[datetime], first: int) -> None:
-    """Rows first.. of a row group (their times parsed) into the window summaries, a column at a time."""
-    import numpy as np
-
-    count = len(times)
-    if intake.spec.window.by == "time":  # as window_of: whole seconds since 1970 over the window's seconds
-        micros = np.fromiter(((t - _EPOCH) // _MICROSECOND for t in times), dtype=np.int64, count=count)
-        indices = micros // 1_000_000 // intake.spec.window.seconds
-    else:
-        indices = np.arange(intake.seen, intake.seen + count, dtype=np.int64) // int(intake.spec.window.size)
-    intake.seen += count
-    result.calls += count
-    result.lines += count
-    for index in np.unique(indices).tolist():
-        where = np.flatnonzero(indices == index)
-        summary = intake.dirty.setdefault(index, WindowSummary())
-        summary.counts["n"] += len(where)
-        summary.counts["ok"] += len(where)
-        chosen = [times[k] for k in where.tolist()]
-        low, high = min(chosen), max(chosen)
-        summary.first = low if summary.first is None or low < summary.first else summary.first
-        summary.last = high if summary.last is None or high > summary.last else summary.last
-        rows = where + first
-        for name, values in columns.items():
-            if name == "time":
-                continue
-            if isinstance(values, np.ndarray):
-                picked = values[rows]
-                picked = picked[~np.isnan(picked)]
-                if len(picked):
-                    summary.numbers.setdefault(f"features.{name}", Sketch()).add_many(picked)
-            else:
-                labels = Counter(values[first:first + count] if len(rows) == count else map(values.__getitem__, rows.tolist()))
-                labels.pop(None, None)
-                if labels:
-                    cats = summary.labels.setdefault(f"features.{name}", Categories())
-                    for label, n in labels.items():
-                        cats.add(label, n)
-        result.windows.add(index)
+    def hexdigest(self, total: int | None = None, rows: int | None = None) -> str:
+        total = self.total if total is None else total
+        rows = self.rows if rows is None else rows
+        return hashlib.sha256(f"rows {rows} sum {total}".encode()).hexdigest()
 
 
-#: Rows of a Parquet row group summarised at a time (a row group may hold a million).
+#: Rows of a column of a Parquet row group read at a time (a row group may hold a million).
 BATCH_ROWS = 16_384
 
 
@@ -159,11 +128,116 @@ class _Unreadable(Exception):
     """A row group that pyarrow cannot read (a damaged page); the message names it."""
 
 
+def _times(raw: Any, first: int) -> tuple[Any, Any, tuple[int, str] | None]:
+    """A piece of the time column: the codes of its cells (for the fingerprint), the microseconds
+    since 1970 of cells first.. up to the first bad one, and that bad one (place, reason) if any."""
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(raw.type):  # datetime64 in UTC, nulls as NaT
+        stamps = np.asarray(raw.to_numpy(zero_copy_only=False)).astype("datetime64[us]")
+        missing = np.isnat(stamps)
+        micros = stamps.view(np.int64).copy()
+        micros[missing] = -1
+        nulls = np.flatnonzero(missing[first:])
+        bad = (first + int(nulls[0]), "empty") if len(nulls) else None
+        return micros, micros[first:bad[0] if bad else len(micros)], bad
+    values = raw.to_pylist()
+    out: list[int] = []
+    bad = None
+    for i in range(first, len(values)):
+        when = values[i]
+        try:
+            if when is None:
+                raise _Bad("empty")
+            out.append((_time(when) - _EPOCH) // _MICROSECOND)
+        except _Bad as exc:
+            bad = i, str(exc).removeprefix("field 'time': ")
+            break
+    return _codes(values), np.array(out, dtype=np.int64), bad
+
+
+def _check_types(table: Any, names: list[str], path: Path) -> None:
+    """Refuse a column whose type cannot be read before anything is taken in (types are the same in
+    every row group)."""
+    import pyarrow as pa
+
+    where = f"{path}: row group 0"
+    for name in names:
+        t = table.schema_arrow.field(name).type
+        if name != "time":
+            _cells(pa.array([], type=t), name, where)
+        elif pa.types.is_timestamp(t):
+            if t.tz is None:
+                raise BadInput(f"{where}, column 'time': timestamps without a time zone; write them "
+                               "adjusted to UTC (pyarrow: pa.timestamp('us', tz='UTC'))")
+        elif not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
+                  or pa.types.is_floating(t)):
+            raise BadInput(f"{where}, column 'time': type {t} is not a time; use a timestamp with a time zone, "
+                           "ISO 8601 text or seconds since 1970")
+
+
+class _Group:
+    """The rows of one row group taken in: their window, and where each window's rows are."""
+
+    def __init__(self, intake: _Intake, micros: Any, first: int) -> None:
+        import numpy as np
+
+        self.first, self.end = first, first + len(micros)
+        if intake.spec.window.by == "time":  # as window_of: whole seconds since 1970 over the window's seconds
+            indices = micros // 1_000_000 // intake.spec.window.seconds
+        else:
+            indices = np.arange(intake.seen, intake.seen + len(micros), dtype=np.int64) // int(intake.spec.window.size)
+        self.indices = indices
+        self.windows = np.unique(indices).tolist()
+        for index in self.windows:
+            where = indices == index
+            summary = intake.dirty.setdefault(index, WindowSummary())
+            count = int(where.sum())
+            summary.counts["n"] += count
+            summary.counts["ok"] += count
+            chosen = micros[where]
+            low = _EPOCH + timedelta(microseconds=int(chosen.min()))
+            high = _EPOCH + timedelta(microseconds=int(chosen.max()))
+            summary.first = low if summary.first is None or low < summary.first else summary.first
+            summary.last = high if summary.last is None or high > summary.last else summary.last
+        intake.seen += len(micros)
+
+    def add(self, intake: _Intake, name: str, values: Any, at: int) -> None:
+        """Cells at..at+len(values) of the group's column `name` into their windows' summaries."""
+        import numpy as np
+
+        a, b = max(self.first, at), min(self.end, at + len(values))
+        if a >= b:
+            return
+        part = values[a - at:b - at]
+        indices = self.indices[a - self.first:b - self.first]
+        for index in (self.windows if len(self.windows) == 1 else np.unique(indices).tolist()):
+            summary = intake.dirty[index]
+            whole = len(self.windows) == 1
+            if isinstance(part, np.ndarray):
+                picked = part if whole else part[indices == index]
+                picked = picked[~np.isnan(picked)]
+                if len(picked):
+                    summary.numbers.setdefault(f"features.{name}", Sketch()).add_many(picked)
+            else:
+                labels = Counter(part if whole else (v for v, w in zip(part, indices == index, strict=True) if w))
+                labels.pop(None, None)
+                if labels:
+                    cats = summary.labels.setdefault(f"features.{name}", Categories())
+                    for label, n in labels.items():
+                        cats.add(label, n)
+
+
 def ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_every: int) -> IntakeResult:
-    """A Parquet table, one row group at a time (never the whole file in memory), each column
-    summarised at once: a `time` column, every other column a feature, as for CSV. Progress is
-    kept in rows, with a fingerprint of the rows taken in (`_RowSum`), so a file fixed after a
-    bad row goes on from that row, and a file whose earlier rows changed is refused."""
+    """A Parquet table, one row group at a time and in it one column at a time (never the whole
+    file, nor a whole row group's columns at once, in memory): a `time` column, every other
+    column a feature, as for CSV. Progress is kept in rows, with a fingerprint of the rows taken
+    in (`_RowSum`), so a file fixed after a bad row goes on from that row, and a file whose
+    earlier rows changed is refused. A row group that cannot be read leaves nothing of itself."""
+    import copy
+
+    import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
@@ -174,69 +248,66 @@ def ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_ever
     names = table.schema_arrow.names
     if "time" not in names:
         raise BadInput(f"{path}: no 'time' column; the columns are {', '.join(names) or 'none'}")
+    _check_types(table, names, path)
     with intake.store.session() as s:
         done = s.scalars(select(IntakeRow).where(IntakeRow.stream == intake.spec.name,
                                                  IntakeRow.path == intake.key)).first()
         skip, expected = (done.lines, done.prefix_sha256) if done is not None else (0, "")
     result.resumed_at = skip
     row, pending = 0, 0
-    intake.hasher = _RowSum()
+    intake.hasher = hasher = _RowSum()
 
-    def check_prefix() -> None:
-        if intake.hasher.hexdigest() != expected:
-            raise BadInput(f"{path}: changed in its first {skip} rows, which stream {intake.spec.name!r} already "
-                           "took in", hint="take in a changed file under another stream")
-
-    def pieces() -> Any:
-        """(row group, its rows in batches of at most BATCH_ROWS), read as they are needed."""
-        for group in range(table.num_row_groups):
-            where = f"{path}: row group {group}"
-            try:
-                for data in table.iter_batches(batch_size=BATCH_ROWS, row_groups=[group]):
-                    yield where, data
-            except (pa.ArrowException, OSError) as exc:
-                raise _Unreadable(f"{where}: cannot be read ({exc})") from None
-
-    batches = pieces()
-    while True:
+    def pieces(group: int, name: str) -> Any:
+        """(first row, column piece) of a row group's column, BATCH_ROWS rows at a time."""
+        at = 0
         try:
-            piece = next(batches, None)
-            if piece is None:
-                break
-            where, data = piece
-            columns = {name: _cells(data.column(name), "time" if name == "time" else "feature", name, where)
-                       for name in names}
+            for data in table.iter_batches(batch_size=BATCH_ROWS, row_groups=[group], columns=[name], use_threads=False):
+                yield at, data.column(0)
+                at += data.num_rows
+        except (pa.ArrowException, OSError) as exc:
+            raise _Unreadable(f"{path}: row group {group}: cannot be read ({exc})") from None
+
+    for group in range(table.num_row_groups):
+        where = f"{path}: row group {group}"
+        size = table.metadata.row_group(group).num_rows
+        start = min(max(skip - row, 0), size)  # rows of this group taken in before
+        before = (copy.deepcopy(intake.dirty), intake.seen)
+        try:
+            time_codes = np.empty(size, dtype=np.uint64)
+            micros_parts: list[Any] = []
+            bad: tuple[int, str] | None = None
+            for at, raw in pieces(group, "time"):
+                codes, micros, bad_here = _times(raw, max(start - at, 0) if bad is None else len(raw))
+                time_codes[at:at + len(raw)] = codes
+                if bad is None:
+                    micros_parts.append(micros)
+                    bad = (at + bad_here[0], bad_here[1]) if bad_here is not None else None
+            micros = np.concatenate(micros_parts) if micros_parts else np.array([], dtype=np.int64)
+            end = start + len(micros)  # rows start..end are taken in now
+            taken = _Group(intake, micros, start)
+            h = hasher.start(row, size)
+            for c, name in enumerate(names):
+                if name == "time":
+                    h = hasher.mix_column(h, c, time_codes)
+                    continue
+                for at, raw in pieces(group, name):
+                    values = _cells(raw, name, where)
+                    h[at:at + len(raw)] = hasher.mix_column(h[at:at + len(raw)], c, _codes(values))
+                    taken.add(intake, name, values, at)
         except _Unreadable as exc:
+            intake.dirty, intake.seen = before
             if row >= skip:
                 intake.flush()
             raise BadInput(str(exc), hint=f"rows 1-{row} are taken in") from None
-        except BadInput:
-            if row >= skip:  # never progress behind what was taken in
-                intake.flush()
-            raise
-        except (pa.ArrowException, OSError) as exc:
-            if row >= skip:
-                intake.flush()
-            raise BadInput(f"{where}: cannot be read ({exc})", hint=f"rows 1-{row} are taken in") from None
-        size = data.num_rows
-        start = min(max(skip - row, 0), size)  # rows of this batch taken in before
-        intake.hasher.update_rows(columns, 0, start, row)
-        if start and row + start == skip:
-            check_prefix()
-        times: list[datetime] = []
-        bad: tuple[int, str] | None = None
-        for i in range(start, size):
-            when = columns["time"][i]
-            try:
-                if when is None:
-                    raise _Bad("empty")
-                times.append(when if isinstance(when, datetime) else _time(when))
-            except _Bad as exc:
-                bad = i, str(exc).removeprefix("field 'time': ")
-                break
-        end = start + len(times)
-        _add_rows(intake, result, columns, times, start)
-        intake.hasher.update_rows(columns, start, end, row)
+        if row < skip <= row + size:
+            total = (hasher.total + int(h[:skip - row].sum(dtype=np.uint64))) & _MASK
+            if hasher.hexdigest(total, hasher.rows + skip - row) != expected:
+                raise BadInput(f"{path}: changed in its first {skip} rows, which stream {intake.spec.name!r} already "
+                               "took in", hint="take in a changed file under another stream")
+        hasher.add(h[:end])
+        result.windows.update(taken.windows)
+        result.calls += end - start
+        result.lines += end - start
         pending += end - start
         row += end
         intake.line = row
