@@ -28,6 +28,12 @@ class Window(Strict):
     by: Literal["time", "count"] = Field("time", description="Cut the stream by time or by number of calls.")
     size: str = Field("1h", description="For time: 30m, 1h, 1d. For count: a number of calls, e.g. 1000.")
 
+    @field_validator("size", mode="before")
+    @classmethod
+    def _whole_number_as_text(cls, value: Any) -> Any:
+        """`size: 1000` in YAML is a number: read it as the text "1000" (a bool is not a size)."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
     @model_validator(mode="after")
     def _size(self) -> Window:
         if self.by == "time" and not _SIZE.match(self.size):
