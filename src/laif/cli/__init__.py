@@ -100,4 +100,4 @@ def main() -> None:
 
 
 def _say_interrupted() -> None:
-    err.print("interrupted; answers received so far are kept, run the same command to resume")
+    err.print("interrupted; what was done and written so far is kept (answers, taken-in lines), run the same command to go on")
