@@ -105,3 +105,8 @@ def test_a_changed_system_prompt_shows_in_the_canary(production: str, llama_serv
     r = run_laif("monitor", "canary", "--baseline", baseline, "--model", f"openai:{production}#smollm2", "--check",
                  "--out", str(tmp_path / "canary"), env=env)
     assert r.returncode == 1 and "alert" in r.stdout
+    # production down: exit 3, and the hint does not promise a resume (each canary is a new run)
+    down = run_laif("monitor", "canary", "--baseline", baseline, "--model", "openai:http://127.0.0.1:9/v1#smollm2",
+                    "--out", str(tmp_path / "canary-down"), env=env)
+    assert down.returncode == 3, down.stderr
+    assert "new canary" in down.stderr and "resume" not in down.stderr and "Traceback" not in down.stderr

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from laif._files import atomic_output, laif_home, write_atomic
 from laif.compliance.evidence import fingerprint, signing_key
-from laif.errors import BadInput
+from laif.errors import BadInput, ModelUnreachable
 from laif.monitor import incidents as _incidents
 from laif.monitor.alerts import REFERENCE, TOO_FEW, Evaluation, evaluate, record_history
 from laif.monitor.bundle import alert_history, snapshot, stream_bundle
@@ -300,8 +300,12 @@ def canary(baseline: str, model: str, endpoint: EndpointOptions, out_dir: Path, 
     stamp = time.strftime("%Y%m%dT%H%M%S")
     canary_db = laif_home() / "canaries" / f"{stamp}-{base.id[:12]}.db"
     canary_url = f"sqlite:///{canary_db}"
-    done = assessment.run_suites(model, [base.suite], settings, endpoint, canary_url, out_dir, progress=progress,
-                                 on_suite=on_suite)[0]
+    try:
+        done = assessment.run_suites(model, [base.suite], settings, endpoint, canary_url, out_dir, progress=progress,
+                                     on_suite=on_suite)[0]
+    except ModelUnreachable as exc:  # its hint says to resume, but a canary is a fresh run each time
+        raise ModelUnreachable(exc.message, hint="check that the endpoint is up; run the same command again for a "
+                               "new canary (each canary asks every prompt afresh)") from None
     canary_run = Store(canary_url).require_run(done.run.id)
     rows = compare(base.summary, canary_run.summary or {})
     state = worst_state(rows)
