@@ -165,7 +165,7 @@ min_window: 100                     # windows with fewer calls are shown but not
 identifiers: [user_id, session_id]  # pseudonymised at intake (IPMS), never stored raw
 keep: none                          # none | pseudonymised | raw: whether each call is kept besides the summaries
 key_env: LAIF_IPMS_SECRET           # the IPMS master secret, for keep: pseudonymised
-language_every: 1                   # identify languages of every Nth call only (10: intake 2.6 times as fast, measured)
+language_every: 1                   # identify languages of every Nth call only (language is the slowest part of the intake)
 correction: bh                      # bh (Benjamini-Hochberg) or bonferroni, for KS/chi-squared over many features
 band_sd: 3                          # reference band of each signal: mean +- 3 standard deviations
 
