@@ -4,7 +4,6 @@ drift feature (as for CSV), read a row group at a time so no file has to fit in 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ from sqlalchemy import select
 
 from laif.errors import BadInput
 from laif.monitor.intake import _EPOCH, _MICROSECOND, IntakeResult, _Bad, _Intake, _time
-from laif.monitor.sketch import Categories, Sketch
 from laif.monitor.store import IntakeRow
 from laif.monitor.summary import WindowSummary
 
@@ -191,16 +189,10 @@ class _Group:
         self.indices = indices
         self.windows = np.unique(indices).tolist()
         for index in self.windows:
-            where = indices == index
-            summary = intake.dirty.setdefault(index, WindowSummary())
-            count = int(where.sum())
-            summary.counts["n"] += count
-            summary.counts["ok"] += count
-            chosen = micros[where]
-            low = _EPOCH + timedelta(microseconds=int(chosen.min()))
-            high = _EPOCH + timedelta(microseconds=int(chosen.max()))
-            summary.first = low if summary.first is None or low < summary.first else summary.first
-            summary.last = high if summary.last is None or high > summary.last else summary.last
+            chosen = micros[indices == index]
+            intake.dirty.setdefault(index, WindowSummary()).add_counted(
+                {"n": len(chosen), "ok": len(chosen)}, _EPOCH + timedelta(microseconds=int(chosen.min())),
+                _EPOCH + timedelta(microseconds=int(chosen.max())), {}, {})
         intake.seen += len(micros)
 
     def add(self, intake: _Intake, name: str, values: Any, at: int) -> None:
@@ -212,21 +204,14 @@ class _Group:
             return
         part = values[a - at:b - at]
         indices = self.indices[a - self.first:b - self.first]
-        for index in (self.windows if len(self.windows) == 1 else np.unique(indices).tolist()):
-            summary = intake.dirty[index]
-            whole = len(self.windows) == 1
+        whole, key = len(self.windows) == 1, f"features.{name}"
+        for index in (self.windows if whole else np.unique(indices).tolist()):
             if isinstance(part, np.ndarray):
                 picked = part if whole else part[indices == index]
-                picked = picked[~np.isnan(picked)]
-                if len(picked):
-                    summary.numbers.setdefault(f"features.{name}", Sketch()).add_many(picked)
+                intake.dirty[index].add_values({key: picked[~np.isnan(picked)]}, {})
             else:
-                labels = Counter(part if whole else (v for v, w in zip(part, indices == index, strict=True) if w))
-                labels.pop(None, None)
-                if labels:
-                    cats = summary.labels.setdefault(f"features.{name}", Categories())
-                    for label, n in labels.items():
-                        cats.add(label, n)
+                cells = part if whole else [v for v, w in zip(part, indices == index, strict=True) if w]
+                intake.dirty[index].add_values({}, {key: [v for v in cells if v is not None]})
 
 
 def ingest_parquet(intake: _Intake, path: Path, result: IntakeResult, flush_every: int) -> IntakeResult:

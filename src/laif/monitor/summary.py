@@ -440,17 +440,7 @@ class WindowSummary:
                            ("rated", rated), ("feedback_up", up)):
             c[key] += value
         self.first, self.last = first, last
-        for name, values in numbers.items():
-            if values:
-                sketch = self.numbers.get(name)
-                if sketch is None:
-                    sketch = self.numbers[name] = Sketch()
-                sketch.add_many(values)
-        for name, found in labels.items():
-            if found:
-                cats = self.labels.setdefault(name, Categories())
-                for label, count in Counter(found).items():  # in the order labels first came, as `add`
-                    cats.add(label, count)
+        self.add_values(numbers, labels)
 
     def add_counted(self, counts: dict[str, int], first: datetime, last: datetime, numbers: dict[str, Any],
                     labels: dict[str, list[str]]) -> None:
@@ -464,6 +454,12 @@ class WindowSummary:
             self.first = first
         if self.last is None or last > self.last:
             self.last = last
+        self.add_values(numbers, labels)
+
+    def add_values(self, numbers: dict[str, Any], labels: dict[str, list[str]]) -> None:
+        """Numbers per name (a list or numpy array, binned at once as `Sketch.add_many`) into their
+        sketches, and labels per name (in the order of the calls) into their counts, each label in
+        the order it first came, as `add` one by one."""
         for name, values in numbers.items():
             if len(values):
                 sketch = self.numbers.get(name)
