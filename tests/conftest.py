@@ -77,6 +77,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def make_log(path: Path, *args: str) -> Path:
+    """Production logs written by examples/monitoring/make_week.py (its options in `args`), as a
+    user makes them; returns `path`."""
+    script = Path(__file__).resolve().parents[1] / "examples" / "monitoring" / "make_week.py"
+    subprocess.run([sys.executable, str(script), "--out", str(path), *args], check=True, capture_output=True, timeout=300)
+    return path
+
+
 def run_laif(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*LAIF, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}

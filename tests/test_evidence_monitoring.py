@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from .conftest import run_laif
-
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import make_log, run_laif
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +18,7 @@ def monitored(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str],
     home = tmp_path_factory.mktemp("evmon")
     env = {"LAIF_HOME": str(home / "home")}
     week = home / "day.jsonl"
-    subprocess.run([sys.executable, str(ROOT / "examples/monitoring/make_week.py"), "--out", str(week), "--hours", "30",
-                    "--per-hour", "40", "--drift-at", "none"], check=True, capture_output=True, timeout=300)
+    make_log(week, "--hours", "30", "--per-hour", "40", "--drift-at", "none")
     r = run_laif("monitor", "ingest", str(week), "--stream", "bot", env=env)
     assert r.returncode == 0, r.stderr
     r = run_laif("incidents", "open", "--title", "Answers in the wrong language", "--category", "fundamental_rights",

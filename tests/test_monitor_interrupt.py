@@ -6,19 +6,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from laif.monitor.store import MonitorStore
-from tests.conftest import LAIF, run_laif
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import LAIF, make_log, run_laif
 
 
 def test_ctrl_c_keeps_what_was_taken_in_and_the_same_command_goes_on(tmp_path: Path, laif_home: Path) -> None:
     log = tmp_path / "week.jsonl"
-    subprocess.run([sys.executable, str(ROOT / "examples" / "monitoring" / "make_week.py"), "--out", str(log),
-                    "--hours", "480", "--per-hour", "600"], check=True, capture_output=True)
+    make_log(log, "--hours", "480", "--per-hour", "600")
     lines = sum(1 for _ in log.open("rb"))
     db = f"sqlite:///{tmp_path / 'm.db'}"
     args = ["monitor", "ingest", str(log), "--stream", "bank-bot", "--db", db]

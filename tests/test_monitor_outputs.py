@@ -8,14 +8,11 @@ import json
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import LAIF, run_laif
-
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import LAIF, make_log, run_laif
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +21,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     here = tmp_path_factory.mktemp("outputs")
     env = {"LAIF_HOME": str(here / "home")}
     log = here / "days.jsonl"
-    subprocess.run([sys.executable, str(ROOT / "examples/monitoring/make_week.py"), "--out", str(log), "--hours", "30",
-                    "--per-hour", "200", "--drift-at", "none"], check=True, capture_output=True, timeout=300)
+    make_log(log, "--hours", "30", "--per-hour", "200", "--drift-at", "none")
     r = run_laif("monitor", "ingest", str(log), "--stream", "bot", env=env)
     assert r.returncode == 0, r.stderr
     r = run_laif("incidents", "open", "--stream", "bot", "--title", "Wrong language", "--category", "health",

@@ -6,24 +6,20 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from laif.services import monitoring
 
-from .conftest import LAIF, run_laif
-
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import LAIF, make_log, run_laif
 
 
 @pytest.fixture(scope="module")
 def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """About 6.5 MB of logs: over the size from which the bar shows."""
     log = tmp_path_factory.mktemp("progress") / "days.jsonl"
-    subprocess.run([sys.executable, str(ROOT / "examples/monitoring/make_week.py"), "--out", str(log), "--hours", "40",
-                    "--drift-at", "none"], check=True, capture_output=True, timeout=300)
+    make_log(log, "--hours", "40", "--drift-at", "none")
     from laif.cli.monitor import PROGRESS_FROM_BYTES
 
     assert log.stat().st_size > PROGRESS_FROM_BYTES
