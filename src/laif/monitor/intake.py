@@ -221,7 +221,7 @@ class _Intake:
         #: Calls added since the last `settle`, per window, to go into `dirty` a batch at a time.
         self.pending: dict[int, list[tuple[Exchange, Analysis]]] = {}
         self.by_count = spec.window.by == "count"
-        self.window_size = int(spec.window.size) if self.by_count else spec.window.seconds
+        self.window_size = spec.window.length
         self.calls: list[CallRow] = []
         self.hasher: Any = hashlib.sha256()  # of the bytes read; Parquet: a _RowSum of the rows
         self.offset = 0
@@ -405,11 +405,13 @@ def _numbers(values: list[Any], kinds: frozenset[type]) -> Any:
     return column if bool(np.all(np.isfinite(present) & (present >= 0))) else None
 
 
-def _read_fast(intake: _Intake, lines: list[bytes]) -> tuple[int, set[int]] | None:
+def _read_fast(spec: MonitorSpec, seen: int, dirty: dict[int, WindowSummary],
+               lines: list[bytes]) -> tuple[int, set[int]] | None:
     """A chunk of JSONL lines read at once, column by column, into the window summaries: the same
     summaries as `parse_exchange`, `analyse` and `WindowSummary.add_many` call by call (each window's
     numbers binned at once, in the order of the calls), with one Python call per chunk and field
-    instead of several per line. The calls taken in and their windows; None, having changed nothing,
+    instead of several per line, into `dirty` (calls numbered from `seen`; the caller counts them
+    in). The calls taken in and their windows; None, having changed nothing,
     when a line is anything but a plain record (a bad line, a field of an unusual type, numeric times,
     embeddings, calls out of time order across windows): the chunk is then read line by line."""
     import numpy as np
@@ -477,12 +479,12 @@ def _read_fast(intake: _Intake, lines: list[bytes]) -> tuple[int, set[int]] | No
                 return None
         feature_columns[name] = (column, kinds)
     # the windows, in the order of the calls (else read line by line, which puts each call in its own)
-    seen = intake.seen
-    if intake.by_count:
-        windows = (seen + np.arange(n, dtype=np.int64)) // intake.window_size
+    size = spec.window.length
+    if spec.window.by == "count":
+        windows = (seen + np.arange(n, dtype=np.int64)) // size
     else:
         stamps = np.fromiter(map(datetime.timestamp, when), dtype=np.float64, count=n)
-        windows = stamps.astype(np.int64) // intake.window_size
+        windows = stamps.astype(np.int64) // size
     if n > 1 and bool(np.any(windows[1:] < windows[:-1])):
         return None
     # the texts, each read once
@@ -498,7 +500,7 @@ def _read_fast(intake: _Intake, lines: list[bytes]) -> tuple[int, set[int]] | No
         said = [texts[i] for i in at]
         refused, personal = reader.answers_of(said)
         refusal[at], pii[at] = refused, personal
-    every = intake.spec.language_every
+    every = spec.language_every
     asked = np.arange(n) if every == 1 else np.flatnonzero((seen + np.arange(n)) % every == 0)
     prompt_language: list[str | None] = [None] * n
     answer_language: list[str | None] = [None] * n
@@ -550,11 +552,10 @@ def _read_fast(intake: _Intake, lines: list[bytes]) -> tuple[int, set[int]] | No
             else:
                 numbers[f"features.{name}"] = [v for v in values if type(v) is not str]
                 labels[f"features.{name}"] = [v for v in values if type(v) is str]
-        summary = intake.dirty.get(index)
+        summary = dirty.get(index)
         if summary is None:
-            summary = intake.dirty[index] = WindowSummary()
+            summary = dirty[index] = WindowSummary()
         summary.add_counted(counts, min(when[part]), max(when[part]), numbers, labels)
-    intake.seen += n
     return n, set(windows.tolist())
 
 
@@ -658,13 +659,10 @@ def _read_chunk(form: str, spec_json: str, path: str, lines: list[bytes], first_
     itself, line by line, and stops at the bad line with its usual message."""
     spec = _WORKER_SPEC.get(spec_json) or _WORKER_SPEC.setdefault(spec_json, MonitorSpec.model_validate_json(spec_json))
     if form == "jsonl":  # read column by column, as one process does; a chunk it cannot is read below
-        state = _Intake.__new__(_Intake)
-        state.spec, state.seen, state.dirty = spec, seen, {}
-        state.by_count = spec.window.by == "count"
-        state.window_size = int(spec.window.size) if state.by_count else spec.window.seconds
-        got = _read_fast(state, lines)
+        dirty: dict[int, WindowSummary] = {}
+        got = _read_fast(spec, seen, dirty, lines)
         if got is not None:
-            return _Chunk(state.dirty, got[0], got[1], None)
+            return _Chunk(dirty, got[0], got[1], None)
     decode = _csv_decoder(Path(path)) if form == "csv" else _json_decoder(form, spec)
     chunk = _Chunk({}, 0, set(), None)
     calls: list[Exchange] = []
@@ -791,9 +789,10 @@ def ingest(store: MonitorStore, spec: MonitorSpec, path: Path, *, form: str = "j
                     # up to the line where the calls since the last flush reach flush_every, as
                     # below: the windows' partial summaries, hence their merges, are the same
                     part = lines[: _flush_line(lines, flush_every - pending)]
-                    got = _read_fast(intake, part)
+                    got = _read_fast(intake.spec, intake.seen, intake.dirty, part)
                     if got is None:
                         break
+                    intake.seen += got[0]
                     intake.hasher.update(b"".join(part))
                     intake.offset += sum(map(len, part))
                     intake.line += len(part)

@@ -48,6 +48,11 @@ class Window(Strict):
         assert m is not None and self.by == "time"
         return int(m.group(1)) * _UNITS[m.group(2)]
 
+    @property
+    def length(self) -> int:
+        """The size as a number: calls for windows by count, seconds for windows by time."""
+        return int(self.size) if self.by == "count" else self.seconds
+
     def describe(self) -> str:
         return f"{self.size} of time" if self.by == "time" else f"{self.size} calls"
 
