@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -223,43 +224,43 @@ class Reader:
             found = self.answers[text] = (is_refusal(text), _pii(text))
         return found
 
-    def languages_of(self, texts: list[str]) -> list[str | None]:
-        """`language` of each text, those not remembered read at once (`language.detect_many`)."""
-        known, older = self.languages, self.older_languages
+    def _recall(self, kind: str, texts: list[str], read: Callable[[list[str]], list[Any]]) -> list[Any]:
+        """What `read` gives for each text, from memory where remembered (`kind`: "languages" or
+        "answers"), the others read at once. When the memory fills it starts afresh and keeps the
+        old one beside it: a text found there is not read again and is remembered anew."""
+        known: dict[str, Any] = getattr(self, kind)
+        older: dict[str, Any] = getattr(self, f"older_{kind}")
         out: list[Any] = [known.get(t, _MISSING) for t in texts]
-        missing = list(dict.fromkeys(t for t, lang in zip(texts, out, strict=True) if lang is _MISSING))
+        missing = list(dict.fromkeys(t for t, got in zip(texts, out, strict=True) if got is _MISSING))
         if missing:
-            from laif.monitor.language import detect_many
-
             found = {t: older[t] for t in missing if t in older}
             new = [t for t in missing if t not in found]
-            heads = [_head(t) for t in new]
-            read = iter(detect_many([h for h in heads if h is not None]))
-            for t, h in zip(new, heads, strict=True):
-                lang = next(read) if h is not None else None
-                found[t] = None if lang is None or lang == "und" else lang
-            out = [found[t] if lang is _MISSING else lang for t, lang in zip(texts, out, strict=True)]
+            found.update(zip(new, read(new), strict=True))
+            out = [found[t] if got is _MISSING else got for t, got in zip(texts, out, strict=True)]
             if len(known) + len(found) > self.size:
-                self.older_languages, self.languages = known, {}
-                known = self.languages
+                setattr(self, f"older_{kind}", known)
+                known = {}
+                setattr(self, kind, known)
             known.update(found)
         return out
+
+    def languages_of(self, texts: list[str]) -> list[str | None]:
+        """`language` of each text, those not remembered read at once (`language.detect_many`)."""
+
+        def read(new: list[str]) -> list[str | None]:
+            from laif.monitor.language import detect_many
+
+            heads = [_head(t) for t in new]
+            found = iter(detect_many([h for h in heads if h is not None]))
+            langs = [next(found) if h is not None else None for h in heads]
+            return [None if lang is None or lang == "und" else lang for lang in langs]
+
+        return self._recall("languages", texts, read)
 
     def answers_of(self, texts: list[str]) -> tuple[list[bool], list[bool]]:
         """Whether each answer is a refusal, and whether it holds personal data (`answer`, without
         the findings), those not remembered read at once."""
-        known, older = self.answers, self.older_answers
-        got: list[Any] = [known.get(t) for t in texts]
-        missing = list(dict.fromkeys(t for t, a in zip(texts, got, strict=True) if a is None))
-        if missing:
-            found = {t: older[t] for t in missing if t in older}
-            new = [t for t in missing if t not in found]
-            found.update(zip(new, zip(refusals(new), personal(new), strict=True), strict=True))
-            got = [found[t] if a is None else a for t, a in zip(texts, got, strict=True)]
-            if len(known) + len(found) > self.size:
-                self.older_answers, self.answers = known, {}
-                known = self.answers
-            known.update(found)
+        got = self._recall("answers", texts, lambda new: list(zip(refusals(new), personal(new), strict=True)))
         return [a[0] for a in got], [bool(a[1]) for a in got]
 
 
